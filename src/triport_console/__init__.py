@@ -1,0 +1,3 @@
+"""Triport console auth service."""
+
+__version__ = "0.1.0"
