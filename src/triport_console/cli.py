@@ -1,4 +1,4 @@
-"""`triport-console`: serve, migrate, revoke-sessions."""
+"""`triport-console`: serve, migrate, revoke-sessions, purge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 
 from .config import ConfigError, Settings, load_settings
 from .errors import StoreUnavailable
+from .logs import JsonLog
+from .services.housekeeping import Housekeeping
 from .services.sessions import SessionService
 from .store import open_store
 
@@ -23,6 +25,15 @@ async def _revoke_sessions(settings: Settings, email: str) -> int:
     await store.open()
     try:
         return await SessionService(store, settings).revoke_all(email)
+    finally:
+        await store.close()
+
+
+async def _purge(settings: Settings) -> dict[str, int]:
+    store = open_store(settings.database_url, settings.db_timeout)
+    await store.open()
+    try:
+        return await Housekeeping(store, settings, JsonLog(settings.log_level)).purge()
     finally:
         await store.close()
 
@@ -64,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply pending schema migrations and exit")
     revoke = commands.add_parser("revoke-sessions", help="revoke every live session of a user")
     revoke.add_argument("--email", required=True)
+    commands.add_parser("purge", help="delete dead sessions, login codes, challenges, windows")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -72,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("migrations applied")
+        elif args.command == "purge":
+            deleted = asyncio.run(_purge(settings))
+            print(", ".join(f"{table}: {count}" for table, count in deleted.items()), "deleted")
         else:
             count = asyncio.run(_revoke_sessions(settings, args.email))
             print(f"revoked {count} session(s)")

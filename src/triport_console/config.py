@@ -19,6 +19,23 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most `hits` requests per client address in each fixed window of `window` seconds."""
+
+    hits: int
+    window: int
+
+
+# Per-client-address abuse limits (bucket -> environment variable, default). The defaults are
+# far above what one person signing in needs and far below what a script needs to do harm.
+RATE_LIMIT_VARIABLES = {
+    "email_start": ("TRIPORT_RATE_LIMIT_EMAIL_START", RateLimit(30, 3600)),
+    "email_verify": ("TRIPORT_RATE_LIMIT_EMAIL_VERIFY", RateLimit(60, 3600)),
+    "wallet_challenge": ("TRIPORT_RATE_LIMIT_WALLET_CHALLENGE", RateLimit(60, 3600)),
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///var/triport.db"
     mail_url: str = "console:"
@@ -36,6 +53,12 @@ class Settings:
     max_active_keys: int = 50
     email_codes_per_hour: int = 5
     log_level: str = "info"
+    # bucket -> limit; a bucket switched "off" is absent.
+    rate_limits: Mapping[str, RateLimit] = field(
+        default_factory=lambda: {name: limit for name, (_, limit) in RATE_LIMIT_VARIABLES.items()}
+    )
+    purge_interval: int = 3600  # seconds between housekeeping runs per worker; 0 = never
+    purge_grace: int = 7 * 24 * 3600  # revoked/expired sessions are kept this long for audit
 
     @property
     def public_origin(self) -> str:
@@ -82,6 +105,28 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: RateLimit) -> RateLimit | None:
+    """`HITS/SECONDS` (e.g. 30/3600), or `off`."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw == "off":
+        return None
+    hits, sep, window = raw.partition("/")
+    if not sep or not hits.isdigit() or not window.isdigit() or int(hits) < 1 or int(window) < 1:
+        raise ConfigError(f"{name}: expected HITS/SECONDS such as 30/3600, or off; got {raw!r}")
+    return RateLimit(int(hits), int(window))
+
+
+def _rate_limits(env: Mapping[str, str]) -> dict[str, RateLimit]:
+    limits = {}
+    for bucket, (name, default) in RATE_LIMIT_VARIABLES.items():
+        limit = _rate_limit(env, name, default)
+        if limit is not None:
+            limits[bucket] = limit
+    return limits
 
 
 def _origin(name: str, value: str) -> str:
@@ -193,4 +238,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_active_keys=_int(env, "TRIPORT_MAX_ACTIVE_KEYS", Settings.max_active_keys, minimum=1),
         email_codes_per_hour=_int(env, "TRIPORT_EMAIL_CODES_PER_HOUR", 5, minimum=1),
         log_level=log_level,
+        rate_limits=_rate_limits(env),
+        purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
+        purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
     )

@@ -7,6 +7,8 @@ cost more than the database work. Everything here is plain ASGI, served by uvico
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 import time
@@ -18,6 +20,8 @@ from ..logs import JsonLog
 from ..mail import make_mailer
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
+from ..services.housekeeping import Housekeeping
+from ..services.rate_limits import RateLimiter
 from ..services.sessions import SessionService
 from ..store import Store, open_store
 from .cookies import CookiePolicy
@@ -50,7 +54,9 @@ class ConsoleApp:
         self.cors = Cors(settings.allowed_origins)
         self.store: Store | None = None
         self.sessions: SessionService | None = None
+        self.limiter: RateLimiter | None = None
         self.router = Router([])
+        self._housekeeping: asyncio.Task[None] | None = None
 
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -65,8 +71,16 @@ class ConsoleApp:
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
         self.router = Router(auth.routes())
+        self.limiter = RateLimiter(store, settings.rate_limits)
+        if settings.purge_interval > 0:
+            housekeeping = Housekeeping(store, settings, self.log)
+            self._housekeeping = asyncio.create_task(housekeeping.run_periodically())
 
     async def shutdown(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
         if self.store is not None:
             await self.store.close()
 
@@ -161,13 +175,21 @@ class ConsoleApp:
             if token is not None and route.guard is Guard.SIGN_IN:
                 assert self.sessions is not None
                 await self.sessions.check_binding(token, request.headers["x-csrf-token"])
+        if route.limit is not None:
+            assert self.limiter is not None
+            await self.limiter.hit(route.limit, self.client_address(request))
         return await handler(request, params)
 
     def client_address(self, request: Request) -> str | None:
+        """The peer address, or with TRIPORT_TRUST_PROXY the one the proxy in front saw.
+
+        That is the LAST X-Forwarded-For entry (the one our proxy appended): earlier entries come
+        from the client and would let anyone pick their own rate-limit key.
+        """
         if self.settings.trust_proxy:
             forwarded = request.headers.get("x-forwarded-for")
             if forwarded:
-                return forwarded.split(",")[0].strip()
+                return forwarded.split(",")[-1].strip()
         client = request.scope.get("client")
         return client[0] if client else None
 

@@ -38,8 +38,12 @@ class AuthRoutes:
         return [
             Route("/v1/auth/logout", {"POST": self.logout}),
             Route("/v1/auth/me", {"GET": self.me}),
-            Route("/v1/auth/email/start", {"POST": self.email_start}, Guard.SIGN_IN),
-            Route("/v1/auth/email/verify", {"POST": self.email_verify}, Guard.SIGN_IN),
+            Route(
+                "/v1/auth/email/start", {"POST": self.email_start}, Guard.SIGN_IN, "email_start"
+            ),
+            Route(
+                "/v1/auth/email/verify", {"POST": self.email_verify}, Guard.SIGN_IN, "email_verify"
+            ),
             Route("/healthz", {"GET": self.healthz}),
             Route("/readyz", {"GET": self.readyz}),
         ]

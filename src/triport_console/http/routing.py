@@ -22,6 +22,9 @@ class Route:
     path: str
     methods: dict[str, Handler]
     guard: Guard = Guard.SESSION
+    # A per-client-address abuse-limit bucket (config.RATE_LIMIT_VARIABLES), counted by the app
+    # before the handler runs; None for routes without one.
+    limit: str | None = None
 
     @property
     def allow(self) -> bytes:

@@ -33,6 +33,37 @@ class CodeResult:
     user: User | None = None
 
 
+class PurgeTarget(enum.Enum):
+    """Rows that housekeeping deletes; each with the column compared to its cutoff."""
+
+    SESSIONS = "sessions"  # revoked or expired before the cutoff (now - grace)
+    LOGIN_CODES = "login_codes"  # created before the cutoff (older than the hourly limit window)
+    WALLET_CHALLENGES = "wallet_challenges"  # expired before the cutoff
+    RATE_LIMITS = "rate_limits"  # windows that ended before the cutoff
+
+
+_PURGE_ROWS = {
+    PurgeTarget.SESSIONS: ("token_hash", "revoked_at < {cutoff} OR expires_at < {cutoff}"),
+    PurgeTarget.LOGIN_CODES: ("request_id", "created_at < {cutoff}"),
+    PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
+    PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
+}
+
+
+def purge_statement(target: PurgeTarget, cutoff: str, limit: str) -> str:
+    """One bounded DELETE (by primary key, at most `limit` rows), in the caller's placeholders.
+
+    Bounded so that no purge holds the write lock for more than a moment.
+    """
+    key, condition = _PURGE_ROWS[target]
+    table = target.value
+    columns = key.strip("()")
+    return (
+        f"DELETE FROM {table} WHERE {key} IN (SELECT {columns} FROM {table} "
+        f"WHERE {condition.format(cutoff=cutoff)} LIMIT {limit})"
+    )
+
+
 class Store(ABC):
     """What the services may ask of a database."""
 
@@ -99,3 +130,14 @@ class Store(ABC):
 
     @abstractmethod
     async def find_default_key(self, user_id: str) -> ApiKey | None: ...
+
+    # Abuse limits and housekeeping ----------------------------------------------------------
+    @abstractmethod
+    async def hit_rate_limit(
+        self, bucket: str, key: str, window_start: datetime, window_end: datetime
+    ) -> int:
+        """Count one hit in this fixed window, atomically across processes; returns the total."""
+
+    @abstractmethod
+    async def purge_batch(self, target: PurgeTarget, cutoff: datetime, limit: int) -> int:
+        """Delete at most `limit` dead rows of one kind in one short transaction; the count."""

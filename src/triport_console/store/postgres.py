@@ -27,7 +27,7 @@ import asyncpg
 from ..errors import StoreUnavailable
 from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
 from . import migrations
-from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
+from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
 
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 _MIGRATION_LOCK = 0x7472_6970_6F72_74  # "triport": one migrator at a time across instances
@@ -293,6 +293,27 @@ class PostgresStore(Store):
                 user_id,
             )
         return _key(row) if row is not None else None
+
+    # Abuse limits and housekeeping ----------------------------------------------------------
+    async def hit_rate_limit(
+        self, bucket: str, key: str, window_start: datetime, window_end: datetime
+    ) -> int:
+        async with self._connection() as conn:
+            hits: int = await conn.fetchval(
+                "INSERT INTO rate_limits (bucket, key, window_start, hits, expires_at) "
+                "VALUES ($1, $2, $3, 1, $4) ON CONFLICT (bucket, key, window_start) "
+                "DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits",
+                bucket,
+                key,
+                window_start,
+                window_end,
+            )
+        return hits
+
+    async def purge_batch(self, target: PurgeTarget, cutoff: datetime, limit: int) -> int:
+        async with self._connection() as conn:
+            status: str = await conn.execute(purge_statement(target, "$1", "$2"), cutoff, limit)
+        return int(status.split()[-1])
 
 
 async def _insert_key(

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from ..errors import DomainError, StoreUnavailable
 from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
 from . import migrations
-from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
+from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
 
 T = TypeVar("T")
 _MAX_BATCH = 256
@@ -399,6 +399,27 @@ class SQLiteStore(Store):
             (user_id,),
         )
         return _key(rows[0]) if rows else None
+
+    # Abuse limits and housekeeping ----------------------------------------------------------
+    async def hit_rate_limit(
+        self, bucket: str, key: str, window_start: datetime, window_end: datetime
+    ) -> int:
+        def hit(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "INSERT INTO rate_limits (bucket, key, window_start, hits, expires_at) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (bucket, key, window_start) "
+                "DO UPDATE SET hits = hits + 1 RETURNING hits",
+                (bucket, key, ts(window_start), ts(window_end)),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._writer.run(hit)
+
+    async def purge_batch(self, target: PurgeTarget, cutoff: datetime, limit: int) -> int:
+        statement = purge_statement(target, "?1", "?2")
+        return await self._writer.run(
+            lambda conn: conn.execute(statement, (ts(cutoff), limit)).rowcount
+        )
 
 
 def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
