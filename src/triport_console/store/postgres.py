@@ -29,7 +29,9 @@ from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSes
 from . import migrations
 from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
 
-_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# InternalClientError: asyncpg's pool raises it when a connection dies under it mid-operation
+# (seen when backends are terminated under load); it is a lost connection like the others.
+_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 _MIGRATION_LOCK = 0x7472_6970_6F72_74  # "triport": one migrator at a time across instances
 
 _USER_COLUMNS = (
