@@ -28,7 +28,7 @@ from tests.support.harness import (
     drop_database,
 )
 from tests.support.secrets_watch import SecretWatch
-from tests.support.sessions import Credentials, logout, me, sign_in_many
+from tests.support.sessions import logout, me, sign_in_many
 from tests.support.throwaway_pg import ThrowawayPostgres
 
 DOCUMENTED_500 = {"/v1/auth/me": "internal", "/v1/auth/logout": "logout_failed"}

@@ -1,0 +1,153 @@
+"""Per-client-address abuse limits: shared by every process on one database, 429 with Retry-After.
+
+Each test gets a fresh database, so counters from other suites (which raise the limits out of the
+way, see harness.LENIENT_RATE_LIMITS) cannot leak in. Two server processes serve it, and requests
+alternate between them: the counter lives in the database, not in a process.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.support.harness import ServerProcess, SmtpSink, create_database, drop_database
+from tests.support.secrets_watch import SecretWatch
+
+START = "/v1/auth/email/start"
+VERIFY = "/v1/auth/email/verify"
+
+
+@pytest.fixture
+def servers(store: str, smtp_sink: SmtpSink) -> Iterator[Callable[..., list[ServerProcess]]]:
+    """`servers(env)` starts two processes with that env on one fresh database."""
+    url = create_database(store)
+    started: list[ServerProcess] = []
+
+    def make(env: dict[str, str]) -> list[ServerProcess]:
+        pair = [ServerProcess(url, mail_url=smtp_sink.url, env=env).start() for _ in range(2)]
+        started.extend(pair)
+        return pair
+
+    yield make
+    watch = SecretWatch()
+    for process in started:
+        process.stop()
+        watch.server(process)
+    watch.mailed_codes(smtp_sink)
+    watch.check()
+    drop_database(url)
+
+
+def _address() -> str:
+    return f"u-{secrets.token_hex(6)}@example.com"
+
+
+def _client_ip() -> str:
+    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
+
+
+def _assert_limited(response: httpx.Response, window: int) -> None:
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["error"] == "rate_limited"
+    retry_after = int(response.headers["retry-after"])
+    assert body["retry_after"] == retry_after
+    assert 1 <= retry_after <= window
+
+
+def test_email_start_limit_is_shared_by_two_processes(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    first, second = servers({"TRIPORT_RATE_LIMIT_EMAIL_START": "4/3600"})
+    for index in range(4):
+        target = (first, second)[index % 2]
+        assert httpx.post(target.base_url + START, json={"email": _address()}).status_code == 200
+    for target in (first, second):
+        _assert_limited(httpx.post(target.base_url + START, json={"email": _address()}), 3600)
+    # Invalid bodies count too: the limit is on requests, not on successful ones.
+    assert httpx.post(first.base_url + START, content=b"{").status_code == 429
+
+
+def test_limit_is_per_client_address_behind_a_trusted_proxy(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    first, second = servers(
+        {"TRIPORT_RATE_LIMIT_EMAIL_START": "2/3600", "TRIPORT_TRUST_PROXY": "true"}
+    )
+    alice, bob = _client_ip(), _client_ip()
+    for target in (first, second):
+        sent = httpx.post(
+            target.base_url + START, json={"email": _address()}, headers={"X-Forwarded-For": alice}
+        )
+        assert sent.status_code == 200
+    # A client cannot pick its own key: only the entry our proxy appended (the last) counts.
+    spoofed = httpx.post(
+        first.base_url + START,
+        json={"email": _address()},
+        headers={"X-Forwarded-For": f"{_client_ip()}, {alice}"},
+    )
+    _assert_limited(spoofed, 3600)
+    other = httpx.post(
+        second.base_url + START, json={"email": _address()}, headers={"X-Forwarded-For": bob}
+    )
+    assert other.status_code == 200
+
+
+def test_email_verify_limit_stops_code_guessing(
+    servers: Callable[..., list[ServerProcess]], smtp_sink: SmtpSink
+) -> None:
+    first, second = servers({"TRIPORT_RATE_LIMIT_EMAIL_VERIFY": "3/3600"})
+    address = _address()
+    request_id = httpx.post(first.base_url + START, json={"email": address}).json()["request_id"]
+    code = smtp_sink.wait_for_code(address)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for index in range(3):
+        target = (first, second)[index % 2]
+        guess = httpx.post(target.base_url + VERIFY, json={"request_id": request_id, "code": wrong})
+        assert guess.json()["error"] == "invalid_code"
+    # Even the right code is refused now: the client has spent its attempts for this window.
+    right = httpx.post(second.base_url + VERIFY, json={"request_id": request_id, "code": code})
+    _assert_limited(right, 3600)
+
+
+def test_concurrent_requests_never_exceed_the_limit(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """40 requests at once across two processes, limit 10: exactly 10 get through."""
+    first, second = servers({"TRIPORT_RATE_LIMIT_EMAIL_START": "10/3600"})
+
+    def send(index: int) -> int:
+        target = (first, second)[index % 2]
+        return httpx.post(
+            target.base_url + START, json={"email": _address()}, timeout=15
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = Counter(pool.map(send, range(40)))
+    assert statuses == Counter({200: 10, 429: 30})
+
+
+def test_window_ends_and_the_client_may_retry(servers: Callable[..., list[ServerProcess]]) -> None:
+    first, _ = servers({"TRIPORT_RATE_LIMIT_EMAIL_START": "1/2"})
+    deadline = time.monotonic() + 10
+    while True:  # the first request of a fresh window passes, the next one is limited
+        assert time.monotonic() < deadline
+        if httpx.post(first.base_url + START, json={"email": _address()}).status_code == 200:
+            limited = httpx.post(first.base_url + START, json={"email": _address()})
+            if limited.status_code == 429:
+                break
+    _assert_limited(limited, 2)
+    time.sleep(int(limited.headers["retry-after"]))
+    assert httpx.post(first.base_url + START, json={"email": _address()}).status_code == 200
+
+
+def test_a_limit_switched_off_counts_nothing(servers: Callable[..., list[ServerProcess]]) -> None:
+    first, _ = servers({"TRIPORT_RATE_LIMIT_EMAIL_START": "off"})
+    for _ in range(8):
+        assert httpx.post(first.base_url + START, json={"email": _address()}).status_code == 200

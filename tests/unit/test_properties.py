@@ -1,0 +1,157 @@
+"""Property tests (hypothesis) for the parsers and comparisons an attacker feeds directly.
+
+Cookie parsing, the CSRF check, email normalisation: pure functions and the real Request class,
+fed generated inputs. The JSON body limit is tested through a real server in tests/fuzz/.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from triport_console.config import Settings
+from triport_console.errors import CsrfInvalid, CsrfMissing, InvalidInput
+from triport_console.http.cookies import CookiePolicy
+from triport_console.http.csrf import OriginPolicy, check_request
+from triport_console.http.request import MAX_COOKIE_HEADER, Request, parse_cookie_header
+from triport_console.services.email_login import normalise_email
+from triport_console.tokens import same
+
+# RFC 6265: a cookie name is a token; a value is cookie-octets (no space, quote, comma, ; or \).
+NAMES = st.text(
+    alphabet=string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~", min_size=1, max_size=20
+)
+VALUES = st.text(
+    alphabet=[chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\'], max_size=60
+)
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=300)
+
+
+@given(st.lists(st.tuples(NAMES, VALUES), max_size=12))
+def test_cookie_header_round_trips_and_first_occurrence_wins(pairs: list[tuple[str, str]]) -> None:
+    header = "; ".join(f"{name}={value}" for name, value in pairs)
+    expected: dict[str, str] = {}
+    for name, value in pairs:
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        expected.setdefault(name, value)
+    assert parse_cookie_header(header) == (expected if len(header) <= MAX_COOKIE_HEADER else {})
+
+
+@given(HEADER_TEXT)
+@example("nl_session=a=b; =x; novalue; nl_session=second")
+@example(";;;=;")
+def test_cookie_parser_never_fails_and_yields_clean_names(header: str) -> None:
+    cookies = parse_cookie_header(header)
+    for name, value in cookies.items():
+        assert name and name == name.strip()
+        assert ";" not in name and "=" not in name and ";" not in value
+
+
+@given(st.integers(min_value=MAX_COOKIE_HEADER + 1, max_value=3 * MAX_COOKIE_HEADER))
+def test_oversized_cookie_header_is_ignored_whole(size: int) -> None:
+    header = ("nl_session=" + "a" * size)[:size]
+    assert parse_cookie_header(header) == {}
+
+
+@given(st.text(), st.text())
+@example("tok", "tok")
+@example("é", "e")
+def test_constant_time_comparison_is_equality(a: str, b: str) -> None:
+    assert same(a, b) is (a == b)
+
+
+def _request(headers: dict[str, str]) -> Request:
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/auth/logout",
+        "scheme": "http",
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+    }
+    return Request(scope, None, "req_0000000000000000")
+
+
+POLICY = OriginPolicy(Settings(), CookiePolicy(Settings()))
+TOKENS = st.one_of(st.none(), VALUES)
+
+
+@given(session=TOKENS, cookie=TOKENS, header=TOKENS)
+@example(session="s", cookie="c", header="c")
+@example(session="s", cookie="c", header="C")
+@example(session="s", cookie=None, header="c")
+def test_csrf_check_accepts_exactly_a_matching_pair(
+    session: str | None, cookie: str | None, header: str | None
+) -> None:
+    cookies = [f"{name}={value}" for name, value in (("nl_session", session), ("nl_csrf", cookie))]
+    headers = {"cookie": "; ".join(c for c, v in zip(cookies, (session, cookie)) if v is not None)}
+    if header is not None:
+        headers["x-csrf-token"] = header
+    request = _request(headers)
+    if not session:
+        assert check_request(request, POLICY, sign_in=False) is None
+    elif not cookie:
+        with pytest.raises(CsrfMissing):
+            check_request(request, POLICY, sign_in=False)
+    elif header != cookie or not header:
+        with pytest.raises(CsrfInvalid):
+            check_request(request, POLICY, sign_in=False)
+    else:
+        assert check_request(request, POLICY, sign_in=False) == session
+
+
+@given(origin=st.text(alphabet=string.printable.strip(), min_size=1, max_size=40))
+@example(origin="http://evil.example")
+@example(origin="null")
+def test_foreign_origin_is_refused_on_sign_in(origin: str) -> None:
+    request = _request({"origin": origin, "host": "127.0.0.1:8080"})
+    allowed = origin in {Settings().public_origin, "http://127.0.0.1:8080"}
+    if allowed:
+        assert check_request(request, POLICY, sign_in=True) is None
+    else:
+        with pytest.raises(CsrfInvalid):
+            check_request(request, POLICY, sign_in=True)
+
+
+LOCAL = st.text(alphabet=string.ascii_letters + string.digits + "._+-", min_size=1, max_size=30)
+DOMAIN = st.from_regex(r"[a-z0-9]{1,10}(\.[a-z]{2,6}){1,2}", fullmatch=True)
+SPACE = st.text(alphabet=" \t\n\r", max_size=3)
+
+
+@given(LOCAL, DOMAIN, SPACE, SPACE, st.booleans())
+def test_email_normalisation_trims_lowercases_and_is_idempotent(
+    local: str, domain: str, before: str, after: str, shout: bool
+) -> None:
+    address = f"{local}@{domain}"
+    raw = before + (address.upper() if shout else address) + after
+    normalised = normalise_email(raw)
+    assert normalised == address.lower()
+    assert normalise_email(normalised) == normalised
+
+
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.integers(),
+        st.none(),
+        st.lists(st.text(max_size=5), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    )
+)
+@example("a@b")
+@example("ada@example.com\x00")
+@example("x" * 65 + "@example.com")
+def test_email_normalisation_accepts_or_refuses_with_invalid_email(value: object) -> None:
+    try:
+        normalised = normalise_email(value)
+    except InvalidInput as error:
+        assert error.code == "invalid_email"
+    else:
+        assert isinstance(value, str)
+        assert normalised == value.strip().lower()
+        assert len(normalised) <= 254 and normalised.count("@") == 1
+        assert not any(ch.isspace() or ord(ch) < 0x20 for ch in normalised)
