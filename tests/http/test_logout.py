@@ -148,7 +148,7 @@ def test_unknown_or_malformed_token_is_ok_when_header_matches_cookie(server, tok
 
 
 def test_expired_session_needs_only_header_equal_to_cookie(server, new_session):
-    token, csrf = credentials(new_session(server))
+    token, _ = credentials(new_session(server))
     age_session(server.database_url, token)
     other = secrets.token_urlsafe(32)
     response = logout(server, **session_headers(token, other, other))
