@@ -41,7 +41,7 @@ CSRF_HEADER = {
     "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
     "schema": {"type": "string", "maxLength": 256},
 }
-SESSION = [{"session": []}]
+SESSION: list[dict[str, list[str]]] = [{"session": []}]
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 
 SCHEMAS: dict[str, Any] = {
