@@ -154,7 +154,7 @@ def test_terminated_connections_fail_cleanly_and_recover(
 
 @pytest.fixture
 def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
-    cluster = ThrowawayPostgres().init()
+    cluster = ThrowawayPostgres()
     cluster.start()
     yield cluster
     cluster.destroy()

@@ -1,9 +1,4 @@
-"""A private PostgreSQL cluster in a temporary directory, to stop and start at will.
-
-The shared server on 5432 must never be stopped, so outage tests start their own: `initdb` into a
-temp dir, `pg_ctl start` on a free loopback port with the socket in that dir. PostgreSQL refuses
-to run as root, so as root the cluster runs as the `postgres` system user.
-"""
+"""A private PostgreSQL cluster that tests may stop and start: the shared server never stops."""
 
 from __future__ import annotations
 
@@ -15,54 +10,66 @@ from pathlib import Path
 
 from tests.support.harness import free_port
 
-_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin")
+BIN = Path("/usr/lib/postgresql") / sorted(os.listdir("/usr/lib/postgresql"))[-1] / "bin"
 
 
-def _tool(name: str) -> str:
-    for folder in _BIN_CANDIDATES:
-        path = Path(folder) / name
-        if path.exists():
-            return str(path)
-    found = shutil.which(name)
-    if found is None:
-        raise FileNotFoundError(f"{name} not found; install the PostgreSQL server package")
-    return found
+def _as_postgres(*command: str) -> list[str]:
+    """initdb and postgres refuse to run as root; run them as the `postgres` user then."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return list(command)
 
 
 class ThrowawayPostgres:
     def __init__(self) -> None:
         self.port = free_port()
-        self.folder = Path(tempfile.mkdtemp(prefix="triport-pg-"))
-        self.data = self.folder / "data"
+        self.root = Path(tempfile.mkdtemp(prefix="triport-pg-"))
+        self.data = self.root / "data"
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        self._as_user: list[str] = []
         if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-            self._as_user = ["runuser", "-u", "postgres", "--"]
-
-    def _run(self, *command: str) -> None:
+            shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
-            [*self._as_user, *command],
+            _as_postgres(
+                str(BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ),
             check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            timeout=60,
+            capture_output=True,
         )
 
-    def init(self) -> ThrowawayPostgres:
-        self._run(_tool("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-N")
-        return self
-
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        log = str(self.folder / "server.log")
-        self._run(_tool("pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+        subprocess.run(
+            _as_postgres(
+                str(BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-w",
+                "-l",
+                str(self.root / "log"),
+                "-o",
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ),
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
-        """A fast shutdown: open connections are cut, as in an outage."""
-        self._run(_tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        subprocess.run(
+            _as_postgres(
+                str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", "immediate", "stop"
+            ),
+            check=False,
+            capture_output=True,
+        )
 
     def destroy(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

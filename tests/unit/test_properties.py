@@ -25,9 +25,7 @@ from triport_console.tokens import same
 NAMES = st.text(
     alphabet=string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~", min_size=1, max_size=20
 )
-VALUES = st.text(
-    alphabet=[chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\'], max_size=60
-)
+VALUES = st.text(alphabet=[chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\'], max_size=60)
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=300)
 
 
@@ -87,8 +85,8 @@ TOKENS = st.one_of(st.none(), VALUES)
 def test_csrf_check_accepts_exactly_a_matching_pair(
     session: str | None, cookie: str | None, header: str | None
 ) -> None:
-    cookies = [f"{name}={value}" for name, value in (("nl_session", session), ("nl_csrf", cookie))]
-    headers = {"cookie": "; ".join(c for c, v in zip(cookies, (session, cookie)) if v is not None)}
+    pairs = (("nl_session", session), ("nl_csrf", cookie))
+    headers = {"cookie": "; ".join(f"{name}={value}" for name, value in pairs if value is not None)}
     if header is not None:
         headers["x-csrf-token"] = header
     request = _request(headers)
