@@ -39,8 +39,7 @@ def servers(store: str, smtp_sink: SmtpSink) -> Iterator[Callable[..., list[Serv
     for process in started:
         process.stop()
         watch.server(process)
-    watch.mailed_codes(smtp_sink)
-    watch.check()
+    watch.finish(smtp_sink)
     drop_database(url)
 
 

@@ -146,10 +146,7 @@ def test_terminated_connections_fail_cleanly_and_recover(
         assert server.process is not None and server.process.poll() is None  # never restarted
     finally:
         server.stop()
-    for credentials in sessions:
-        watch.token(credentials.token, credentials.csrf)
-    watch.mailed_codes(smtp_sink)
-    watch.check()
+    watch.finish(smtp_sink, sessions)
 
 
 @pytest.fixture
@@ -196,7 +193,4 @@ def test_postgres_outage_and_recovery(
         assert server.process is not None and server.process.poll() is None
     finally:
         server.stop()
-    for credentials in sessions:
-        watch.token(credentials.token, credentials.csrf)
-    watch.mailed_codes(smtp_sink)
-    watch.check()
+    watch.finish(smtp_sink, sessions)

@@ -98,7 +98,7 @@ def test_disk_full_fails_cleanly_and_recovers(small_filesystem: Path, smtp_sink:
                     assert state.status_code == 200, state.text
                     assert logout(http, credentials).status_code == 200
                     assert me(http, credentials).status_code == 401
-            fresh = sign_in_one(http, smtp_sink)
+            fresh = sign_in_one(server.base_url, smtp_sink)
             assert me(http, fresh).status_code == 200
             watch.token(fresh.token, fresh.csrf)
         assert server.process is not None and server.process.poll() is None
@@ -109,7 +109,4 @@ def test_disk_full_fails_cleanly_and_recovers(small_filesystem: Path, smtp_sink:
         revoked = conn.execute("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL")
         assert revoked.fetchone()[0] == len(sessions)
     print(f"disk full: {dict(tally)}; integrity_check ok")
-    for credentials in sessions:
-        watch.token(credentials.token, credentials.csrf)
-    watch.mailed_codes(smtp_sink)
-    watch.check()
+    watch.finish(smtp_sink, sessions)

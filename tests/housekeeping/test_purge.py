@@ -170,8 +170,8 @@ def test_each_worker_purges_periodically(fresh_database: str, smtp_sink: SmtpSin
     env = {"TRIPORT_PURGE_INTERVAL": "1", "TRIPORT_PURGE_GRACE": "0"}
     with ServerProcess(fresh_database, mail_url=smtp_sink.url, env=env) as server:
         with httpx.Client(base_url=server.base_url, timeout=10) as http:
-            ended = sign_in_one(http, smtp_sink)
-            kept = sign_in_one(http, smtp_sink)
+            ended = sign_in_one(server.base_url, smtp_sink)
+            kept = sign_in_one(server.base_url, smtp_sink)
             assert logout(http, ended).status_code == 200
             deadline = time.monotonic() + 10
             while count(fresh_database, "sessions") != 1:

@@ -8,11 +8,13 @@ of secret only (the assertion message must not print the secret either).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
 
 from tests.support.harness import ServerProcess, SmtpSink
+from tests.support.sessions import Credentials
 
 _KEY_SECRET = re.compile(r"nl_live_[0-9a-f]{64}")
 _CODE_IN_MAIL = re.compile(r"\b(\d{6})\b")
@@ -37,6 +39,16 @@ class SecretWatch:
             value = client.cookies.get(name)
             if value:
                 self.tokens.add(value)
+
+    def sessions(self, sessions: Iterable[Credentials]) -> None:
+        for credentials in sessions:
+            self.token(credentials.token, credentials.csrf)
+
+    def finish(self, sink: SmtpSink, sessions: Iterable[Credentials] = ()) -> int:
+        """Register the sessions and every code mailed so far, then `check()`."""
+        self.sessions(sessions)
+        self.mailed_codes(sink)
+        return self.check()
 
     def mailed_codes(self, sink: SmtpSink) -> None:
         """Every code the sink has received so far."""

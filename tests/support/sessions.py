@@ -6,13 +6,12 @@ cannot change what the next request sends: the test decides what each request ca
 
 from __future__ import annotations
 
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
-from tests.support.harness import SmtpSink
+from tests.support.harness import SmtpSink, sign_in
 
 
 @dataclass(frozen=True)
@@ -25,25 +24,20 @@ class Credentials:
         return {"Cookie": f"nl_session={self.token}; nl_csrf={self.csrf}"}
 
 
-def sign_in_one(http: httpx.Client, sink: SmtpSink, address: str | None = None) -> Credentials:
-    """The real email flow: start, read the code from the SMTP sink, verify."""
-    address = address or f"u-{secrets.token_hex(8)}@example.com"
-    started = http.post("/v1/auth/email/start", json={"email": address})
-    started.raise_for_status()
-    code = sink.wait_for_code(address)
-    verified = http.post(
-        "/v1/auth/email/verify", json={"request_id": started.json()["request_id"], "code": code}
-    )
-    verified.raise_for_status()
-    credentials = Credentials(verified.cookies["nl_session"], verified.cookies["nl_csrf"])
-    http.cookies.clear()
-    return credentials
+def sign_in_one(
+    base_url: str | httpx.URL, sink: SmtpSink, address: str | None = None
+) -> Credentials:
+    """The real email flow (start, code from the SMTP sink, verify); the cookies it set."""
+    http = sign_in(str(base_url), sink, address)
+    try:
+        return Credentials(http.cookies["nl_session"], http.cookies["nl_csrf"])
+    finally:
+        http.close()
 
 
 def sign_in_many(base_url: str, sink: SmtpSink, count: int, threads: int = 8) -> list[Credentials]:
     def batch(size: int) -> list[Credentials]:
-        with httpx.Client(base_url=base_url, timeout=15) as http:
-            return [sign_in_one(http, sink) for _ in range(size)]
+        return [sign_in_one(base_url, sink) for _ in range(size)]
 
     sizes = [count // threads + (1 if i < count % threads else 0) for i in range(threads)]
     with ThreadPoolExecutor(threads) as pool:

@@ -61,7 +61,9 @@ class Housekeeping:
             await asyncio.sleep(self._interval * random.uniform(0.5, 1.5))
             try:
                 deleted = await self.purge()
-            except StoreUnavailable as exc:
+            except StoreUnavailable as exc:  # the next run retries; requests report outages
                 self._log.warning("purge_failed", error=type(exc).__name__)
+            except Exception as exc:  # a bug must not end housekeeping for the process's life
+                self._log.error("purge_crashed", error=type(exc).__name__)
             else:
                 self._log.info("purge", **deleted)
