@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import orjson
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ def _chunks(body: bytes) -> Iterator[bytes]:
         yield body[start : start + 1000]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(size=st.integers(min_value=20, max_value=3 * LIMIT), chunked=st.booleans())
 @example(size=LIMIT, chunked=False)
@@ -54,6 +56,7 @@ def test_body_limit_is_4096_bytes(server: ServerProcess, size: int, chunked: boo
     assert response.json()["error"] == ("invalid_json" if size > LIMIT else "invalid_email")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=st.binary(max_size=6000))
 @example(body=b"[]")

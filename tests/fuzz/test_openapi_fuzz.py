@@ -50,7 +50,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = 400
-STATEFUL_EXAMPLES = 25
+STATEFUL_EXAMPLES = 15
 generated = 0  # requests sent by this module, reported in the summary line
 
 
