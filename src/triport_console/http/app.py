@@ -27,6 +27,7 @@ from .error_codes import domain_error_response, error_response
 from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
+from .routes_keys import KeyRoutes
 from .routing import Guard, Router
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -59,12 +60,13 @@ class ConsoleApp:
         await store.open()
         self.store = store
         self.sessions = sessions = SessionService(store, settings)
-        keys = ApiKeyService(store)
+        keys = ApiKeyService(store, settings.max_active_keys)
         email_login = EmailLoginService(
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
-        self.router = Router(auth.routes())
+        key_routes = KeyRoutes(sessions, keys, self.log)
+        self.router = Router(auth.routes() + key_routes.routes())
 
     async def shutdown(self) -> None:
         if self.store is not None:
