@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +33,12 @@ def send(client: httpx.Client, method: str, path: str, **options: object) -> htt
     """A console call with the CSRF header the page would copy from the nl_csrf cookie."""
     headers = {"X-CSRF-Token": client.cookies["nl_csrf"]}
     return client.request(method, path, headers=headers, **options)  # type: ignore[arg-type]
+
+
+def session_cookie_headers(client: httpx.Client) -> dict[str, str]:
+    """The signed-in client's cookies and CSRF header, for requests from other connections."""
+    token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
+    return {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
 
 
 def create(client: httpx.Client, **body: object) -> httpx.Response:
@@ -85,9 +92,8 @@ def test_every_route_needs_a_session(server: ServerProcess, method: str, path: s
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_a_logged_out_session_is_401(server, new_session, method, path) -> None:
     client = new_session(server)
-    token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
+    headers = session_cookie_headers(client)
     assert send(client, "POST", "/v1/auth/logout").status_code == 200
-    headers = {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
     response = httpx.request(method, server.base_url + path, headers=headers, json={"name": "x"})
     assert_envelope(response, 401, "unauthenticated")
 
@@ -374,15 +380,19 @@ def test_rotating_a_revoked_key_is_409_key_revoked(server, new_session) -> None:
     assert len([key for key in listed(client) if key["status"] == "active"]) == 1
 
 
-def race(count: int, call) -> list[httpx.Response]:
-    """Run `call` in `count` threads released at once."""
+def race(
+    server: ServerProcess, count: int, method: str, path: str, **options: Any
+) -> list[httpx.Response]:
+    """Send one request from each of `count` threads, released together on open connections."""
     barrier = threading.Barrier(count)
     results: list[httpx.Response] = []
     lock = threading.Lock()
 
     def run() -> None:
-        barrier.wait(timeout=10)
-        response = call()
+        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+            http.get("/healthz")  # connect first, so the requests leave at the same moment
+            barrier.wait(timeout=10)
+            response = http.request(method, path, **options)
         with lock:
             results.append(response)
 
@@ -402,12 +412,10 @@ def test_concurrent_rotations_of_one_key_make_one_successor(server, new_session,
         target = client.get("/v1/auth/me").json()["default_key"]["id"]
     else:
         target = created_key(client)["key"]["id"]
-    token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
-    headers = {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
-    url = f"{server.base_url}/v1/keys/{target}/rotate"
-    responses = race(8, lambda: httpx.post(url, headers=headers, timeout=30))
+    headers = session_cookie_headers(client)
+    responses = race(server, 12, "POST", f"/v1/keys/{target}/rotate", headers=headers)
     statuses = sorted(response.status_code for response in responses)
-    assert statuses == [200] + [409] * 7, [r.text for r in responses]
+    assert statuses == [200] + [409] * 11, [r.text for r in responses]
     for response in responses:
         if response.status_code == 409:
             assert_envelope(response, 409, "key_revoked")
@@ -481,9 +489,7 @@ def test_active_key_limit_is_409_too_many_keys(make_server, new_session) -> None
 def test_concurrent_creates_stop_exactly_at_the_limit(make_server, new_session) -> None:
     limited = make_server({"TRIPORT_MAX_ACTIVE_KEYS": "3"}, workers=2)
     client = new_session(limited)
-    token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
-    headers = {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
-    url = limited.base_url + "/v1/keys"
-    responses = race(8, lambda: httpx.post(url, headers=headers, json={"name": "n"}, timeout=30))
+    headers = session_cookie_headers(client)
+    responses = race(limited, 8, "POST", "/v1/keys", headers=headers, json={"name": "n"})
     assert sorted(r.status_code for r in responses) == [200] * 3 + [409] * 5
     assert len(listed(client)) == 3
