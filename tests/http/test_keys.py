@@ -29,10 +29,10 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> None:
     assert body["request_id"] == response.headers["x-request-id"]
 
 
-def send(client: httpx.Client, method: str, path: str, **options: object) -> httpx.Response:
+def send(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
     """A console call with the CSRF header the page would copy from the nl_csrf cookie."""
     headers = {"X-CSRF-Token": client.cookies["nl_csrf"]}
-    return client.request(method, path, headers=headers, **options)  # type: ignore[arg-type]
+    return client.request(method, path, headers=headers, **options)
 
 
 def session_cookie_headers(client: httpx.Client) -> dict[str, str]:
@@ -41,28 +41,28 @@ def session_cookie_headers(client: httpx.Client) -> dict[str, str]:
     return {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
 
 
-def create(client: httpx.Client, **body: object) -> httpx.Response:
+def create(client: httpx.Client, **body: Any) -> httpx.Response:
     return send(client, "POST", "/v1/keys", json={"name": "test key", **body})
 
 
-def created_key(client: httpx.Client, **body: object) -> dict[str, object]:
+def created_key(client: httpx.Client, **body: Any) -> dict[str, Any]:
     response = create(client, **body)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-def listed(client: httpx.Client) -> list[dict[str, object]]:
+def listed(client: httpx.Client) -> list[dict[str, Any]]:
     response = client.get("/v1/keys")
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"keys"}
-    return response.json()["keys"]  # type: ignore[no-any-return]
+    return response.json()["keys"]
 
 
-def by_id(client: httpx.Client, key_id: object) -> dict[str, object]:
+def by_id(client: httpx.Client, key_id: object) -> dict[str, Any]:
     return next(key for key in listed(client) if key["id"] == key_id)
 
 
-def assert_key_shape(key: dict[str, object]) -> None:
+def assert_key_shape(key: dict[str, Any]) -> None:
     assert set(key) == KEY_FIELDS
     assert str(uuid.UUID(str(key["id"]))) == key["id"]
     assert re.fullmatch(r"nl_live_[0-9a-f]{8}", str(key["key_prefix"]))
@@ -117,8 +117,8 @@ def test_wrong_verbs_are_405_with_allow(server, new_session, method, path, allow
 
 
 # CSRF on the mutating routes: each case leaves the account's keys untouched.
-def mutations(client: httpx.Client) -> list[tuple[str, str, dict[str, object]]]:
-    target = created_key(client)["key"]["id"]  # type: ignore[index]
+def mutations(client: httpx.Client) -> list[tuple[str, str, dict[str, Any]]]:
+    target = created_key(client)["key"]["id"]
     return [
         ("POST", "/v1/keys", {"json": {"name": "csrf"}}),
         ("DELETE", f"/v1/keys/{target}", {}),
