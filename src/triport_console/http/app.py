@@ -27,6 +27,7 @@ from .error_codes import domain_error_response, error_response
 from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
+from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
 from .routing import Guard, Router
 
@@ -66,7 +67,10 @@ class ConsoleApp:
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
         key_routes = KeyRoutes(sessions, keys, self.log)
-        self.router = Router(auth.routes() + key_routes.routes())
+        console = ConsoleRoutes(
+            settings.public_url, google_enabled=False, page_enabled=settings.console_enabled
+        )
+        self.router = Router(auth.routes() + key_routes.routes() + console.routes())
 
     async def shutdown(self) -> None:
         if self.store is not None:
