@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.harness import ServerProcess
+from tests.support.http import assert_envelope, session_headers
 
 RAW = re.compile(r"nl_live_[0-9a-f]{64}")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -21,24 +22,16 @@ KEY_FIELDS = {
 ALIASES = ["*", "solana:rpc", "eth:rpc", "polygon:rpc", "op:rpc", "bsc:rpc"]
 
 
-def assert_envelope(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["error"] == code, body
-    assert body["request_id"] == response.headers["x-request-id"]
-
-
 def send(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
     """A console call with the CSRF header the page would copy from the nl_csrf cookie."""
     headers = {"X-CSRF-Token": client.cookies["nl_csrf"]}
     return client.request(method, path, headers=headers, **options)
 
 
-def session_cookie_headers(client: httpx.Client) -> dict[str, str]:
+def session_cookie_headers(client: httpx.Client) -> dict[str, str | bytes]:
     """The signed-in client's cookies and CSRF header, for requests from other connections."""
-    token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
-    return {"Cookie": f"nl_session={token}; nl_csrf={csrf}", "X-CSRF-Token": csrf}
+    csrf = client.cookies["nl_csrf"]
+    return session_headers(client.cookies["nl_session"], csrf, csrf)
 
 
 def create(client: httpx.Client, **body: Any) -> httpx.Response:
@@ -130,8 +123,7 @@ def test_csrf_cookie_missing_is_403_csrf_missing(server, new_session) -> None:
     client = new_session(server)
     for method, path, options in mutations(client):
         before = listed(client)
-        token = client.cookies["nl_session"]
-        headers = {"Cookie": f"nl_session={token}", "X-CSRF-Token": client.cookies["nl_csrf"]}
+        headers = session_headers(client.cookies["nl_session"], None, client.cookies["nl_csrf"])
         response = httpx.request(method, server.base_url + path, headers=headers, **options)
         assert_envelope(response, 403, "csrf_missing")
         assert listed(client) == before
@@ -154,10 +146,7 @@ def test_csrf_token_of_another_session_is_403_csrf_invalid(server, new_session) 
     foreign = other.cookies["nl_csrf"]
     for method, path, options in mutations(client):
         before = listed(client)
-        headers = {
-            "Cookie": f"nl_session={client.cookies['nl_session']}; nl_csrf={foreign}",
-            "X-CSRF-Token": foreign,
-        }
+        headers = session_headers(client.cookies["nl_session"], foreign, foreign)
         response = httpx.request(method, server.base_url + path, headers=headers, **options)
         assert_envelope(response, 403, "csrf_invalid")
         assert listed(client) == before
@@ -493,3 +482,40 @@ def test_concurrent_creates_stop_exactly_at_the_limit(make_server, new_session) 
     responses = race(limited, 8, "POST", "/v1/keys", headers=headers, json={"name": "n"})
     assert sorted(r.status_code for r in responses) == [200] * 3 + [409] * 5
     assert len(listed(client)) == 3
+
+
+# The OpenAPI document ----------------------------------------------------------------------
+DOCUMENTED = {
+    ("/v1/keys", "get"): {"unauthenticated", "internal"},
+    ("/v1/keys", "post"): {
+        "invalid_json", "invalid_name", "invalid_scope", "too_many_scopes", "invalid_rate_limit",
+        "unauthenticated", "csrf_missing", "csrf_invalid", "too_many_keys", "internal",
+    },
+    ("/v1/keys/{id}", "delete"): {
+        "invalid_id", "unauthenticated", "csrf_missing", "csrf_invalid",
+        "not_found", "cannot_revoke_default", "internal",
+    },
+    ("/v1/keys/{id}/rotate", "post"): {
+        "invalid_id", "unauthenticated", "csrf_missing", "csrf_invalid",
+        "not_found", "key_revoked", "internal",
+    },
+}  # fmt: skip
+
+
+def test_openapi_documents_the_key_routes_as_served(server) -> None:
+    paths = httpx.get(server.base_url + "/openapi.json").json()["paths"]
+    for path in ("/v1/keys", "/v1/keys/{id}", "/v1/keys/{id}/rotate"):
+        served = httpx.put(server.base_url + path.replace("{id}", SOME_ID)).headers["allow"]
+        assert ", ".join(sorted(verb.upper() for verb in paths[path])) == served
+    for (path, verb), codes in DOCUMENTED.items():
+        responses = paths[path][verb]["responses"]
+        assert "200" in responses
+        documented = {
+            code
+            for status, response in responses.items()
+            if status != "200"
+            for code in response["content"]["application/json"]["schema"]["allOf"][1]["properties"][
+                "error"
+            ]["enum"]
+        }
+        assert documented == codes, (path, verb)
