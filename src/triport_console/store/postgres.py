@@ -136,6 +136,12 @@ class PostgresStore(Store):
         async with self._connection() as conn:
             await conn.fetchval("SELECT 1")
 
+    async def _update(self, sql: str, *args: Any) -> bool:
+        """One UPDATE of at most one row; True when it changed it."""
+        async with self._connection() as conn:
+            status: str = await conn.execute(sql, *args)
+        return status == "UPDATE 1"
+
     # Sessions -------------------------------------------------------------------------------
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         async with self._connection() as conn:
@@ -182,15 +188,13 @@ class PostgresStore(Store):
         return RevokeOutcome.CSRF_UNBOUND if row["unbound"] else RevokeOutcome.NOTHING_LIVE
 
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
-        async with self._connection() as conn:
-            status = await conn.execute(
-                "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
-                "AND revoked_at IS NULL AND expires_at > $3",
-                token_hash,
-                expires_at,
-                now,
-            )
-        return bool(status == "UPDATE 1")
+        return await self._update(
+            "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
+            "AND revoked_at IS NULL AND expires_at > $3",
+            token_hash,
+            expires_at,
+            now,
+        )
 
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         async with self._connection() as conn:
@@ -315,15 +319,13 @@ class PostgresStore(Store):
         return key.issued_to(user_id)
 
     async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        async with self._connection() as conn:
-            status = await conn.execute(
-                "UPDATE api_keys SET status = 'revoked', revoked_at = $3 WHERE id = $1 "
-                "AND user_id = $2 AND status = 'active' AND NOT is_default",
-                key_id,
-                user_id,
-                now,
-            )
-        return bool(status == "UPDATE 1")
+        return await self._update(
+            "UPDATE api_keys SET status = 'revoked', revoked_at = $3 WHERE id = $1 "
+            "AND user_id = $2 AND status = 'active' AND NOT is_default",
+            key_id,
+            user_id,
+            now,
+        )
 
     async def rotate_key(
         self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
@@ -355,15 +357,13 @@ class PostgresStore(Store):
         return (_key(row), _user(row)) if row is not None else None
 
     async def touch_key(self, key_id: str, now: datetime, stale_before: datetime) -> bool:
-        async with self._connection() as conn:
-            status = await conn.execute(
-                "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 "
-                "AND (last_used_at IS NULL OR last_used_at < $3)",
-                key_id,
-                now,
-                stale_before,
-            )
-        return bool(status == "UPDATE 1")
+        return await self._update(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 "
+            "AND (last_used_at IS NULL OR last_used_at < $3)",
+            key_id,
+            now,
+            stale_before,
+        )
 
 
 async def _insert_key(

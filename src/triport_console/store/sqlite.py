@@ -251,6 +251,10 @@ class SQLiteStore(Store):
     async def ping(self) -> None:
         self._read("SELECT 1", ())
 
+    async def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
+        """One UPDATE through the writer; True when it changed a row."""
+        return await self._writer.run(lambda conn: bool(conn.execute(sql, params).rowcount))
+
     # Sessions -------------------------------------------------------------------------------
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         rows = self._read(
@@ -295,16 +299,11 @@ class SQLiteStore(Store):
         return await self._writer.run(revoke)
 
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
-        def extend(conn: sqlite3.Connection) -> bool:
-            return bool(
-                conn.execute(
-                    "UPDATE sessions SET expires_at = ? WHERE token_hash = ? "
-                    "AND revoked_at IS NULL AND expires_at > ?",
-                    (ts(expires_at), token_hash, ts(now)),
-                ).rowcount
-            )
-
-        return await self._writer.run(extend)
+        return await self._update(
+            "UPDATE sessions SET expires_at = ? WHERE token_hash = ? "
+            "AND revoked_at IS NULL AND expires_at > ?",
+            (ts(expires_at), token_hash, ts(now)),
+        )
 
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         at = ts(now)
@@ -430,16 +429,11 @@ class SQLiteStore(Store):
         return await self._writer.run(create)
 
     async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        def revoke(conn: sqlite3.Connection) -> bool:
-            return bool(
-                conn.execute(
-                    "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? "
-                    "AND user_id = ? AND status = 'active' AND is_default = 0",
-                    (ts(now), key_id, user_id),
-                ).rowcount
-            )
-
-        return await self._writer.run(revoke)
+        return await self._update(
+            "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? "
+            "AND user_id = ? AND status = 'active' AND is_default = 0",
+            (ts(now), key_id, user_id),
+        )
 
     async def rotate_key(
         self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
@@ -470,16 +464,11 @@ class SQLiteStore(Store):
         return _key(rows[0][:10]), _user(rows[0][10:])
 
     async def touch_key(self, key_id: str, now: datetime, stale_before: datetime) -> bool:
-        def touch(conn: sqlite3.Connection) -> bool:
-            return bool(
-                conn.execute(
-                    "UPDATE api_keys SET last_used_at = ? WHERE id = ? "
-                    "AND (last_used_at IS NULL OR last_used_at < ?)",
-                    (ts(now), key_id, ts(stale_before)),
-                ).rowcount
-            )
-
-        return await self._writer.run(touch)
+        return await self._update(
+            "UPDATE api_keys SET last_used_at = ? WHERE id = ? "
+            "AND (last_used_at IS NULL OR last_used_at < ?)",
+            (ts(now), key_id, ts(stale_before)),
+        )
 
 
 def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
