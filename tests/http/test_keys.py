@@ -213,7 +213,21 @@ def test_names_are_trimmed_and_up_to_80_code_points(server, new_session, given, 
 
 
 @pytest.mark.parametrize(
-    "name", ["", "   ", "\u3000", "é" * 81, "🔑" * 81, "a" * 81, None, 7, ["a"]]
+    "name",
+    [
+        "",
+        "   ",
+        "\u3000",
+        "é" * 81,
+        "🔑" * 81,
+        "a" * 81,
+        None,
+        7,
+        ["a"],
+        "a\x00b",
+        "two\nlines",
+        "\x7f",
+    ],
 )
 def test_bad_names_are_400_invalid_name(server, new_session, name) -> None:
     client = new_session(server)

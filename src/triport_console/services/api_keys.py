@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -67,9 +68,12 @@ def key_id(value: str) -> str:
 
 def key_name(value: Any) -> str:
     name = value.strip() if isinstance(value, str) else ""
-    # len() counts code points, so "é" is one character however it is encoded.
-    if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidInput("invalid_name", f"name must be a string of 1 to {MAX_NAME} characters")
+    # len() counts code points, so "é" is one character however it is encoded. Control
+    # characters are refused: a name is one line of text, and PostgreSQL cannot store NUL.
+    if not 1 <= len(name) <= MAX_NAME or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput(
+            "invalid_name", f"name must be 1 to {MAX_NAME} characters without control characters"
+        )
     return name
 
 
