@@ -516,11 +516,10 @@ DOCUMENTED = {
 }  # fmt: skip
 
 
-def test_openapi_documents_the_key_routes_as_served(server) -> None:
+def test_openapi_documents_every_key_error_code(server) -> None:
+    """Each code these tests provoke is listed under its route (tests/http/test_openapi.py
+    checks that routes and verbs match the router)."""
     paths = httpx.get(server.base_url + "/openapi.json").json()["paths"]
-    for path in ("/v1/keys", "/v1/keys/{id}", "/v1/keys/{id}/rotate"):
-        served = httpx.put(server.base_url + path.replace("{id}", SOME_ID)).headers["allow"]
-        assert ", ".join(sorted(verb.upper() for verb in paths[path])) == served
     for (path, verb), codes in DOCUMENTED.items():
         responses = paths[path][verb]["responses"]
         assert "200" in responses
