@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.harness import ServerProcess
+from tests.support.harness import ServerProcess, run_sql
 from tests.support.http import assert_envelope, session_headers
 
 RAW = re.compile(r"nl_live_[0-9a-f]{64}")
@@ -370,6 +371,32 @@ def test_rotate_replaces_the_key_with_the_same_settings(server, new_session) -> 
     assert (new["status"], new["last_used_at"]) == ("active", None)
     assert by_id(client, new["id"]) == new
     assert by_id(client, old_key["id"])["status"] == "revoked"
+
+
+def test_rows_hold_only_the_secret_hash_and_rotation_links_old_to_new(
+    server, new_session, database_url
+) -> None:
+    client = new_session(server)
+    old = created_key(client)
+    rotated = send(client, "POST", f"/v1/keys/{old['key']['id']}/rotate").json()
+    rows = {
+        str(row[0]): row[1:]
+        for row in run_sql(
+            database_url,
+            "SELECT id, key_hash, replaced_by, revoked_at FROM api_keys WHERE id IN ($1, $2)",
+            old["key"]["id"],
+            rotated["new"]["id"],
+        )
+    }
+    old_hash, replaced_by, revoked_at = rows[old["key"]["id"]]
+    new_hash, new_replaced_by, new_revoked_at = rows[rotated["new"]["id"]]
+    assert bytes(old_hash) == hashlib.sha256(old["raw"].encode()).digest()
+    assert bytes(new_hash) == hashlib.sha256(rotated["raw"].encode()).digest()
+    assert str(replaced_by) == rotated["new"]["id"] and revoked_at is not None
+    assert new_replaced_by is None and new_revoked_at is None
+    stored = repr(run_sql(database_url, "SELECT * FROM api_keys"))
+    assert old["raw"][8:] not in stored and rotated["raw"][8:] not in stored
+    assert old["raw"] not in server.log_text() and rotated["raw"] not in server.log_text()
 
 
 def test_rotating_a_revoked_key_is_409_key_revoked(server, new_session) -> None:
