@@ -13,7 +13,7 @@ import base58
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_keys import KeyAPI
-from eth_keys.backends import NativeECCBackend
+from eth_keys.backends.native import NativeECCBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,7 +198,7 @@ def test_garbage_evm_signature_is_invalid(signature: str) -> None:
 def test_non_string_signature_is_invalid(signature: object) -> None:
     for chain, address in (("evm", "0x" + "ab" * 20), ("solana", "1" * 32)):
         with pytest.raises(InvalidSignature):
-            verify_signature(chain, address, "hello", signature)  # type: ignore[arg-type]
+            verify_signature(chain, address, "hello", signature)
 
 
 def test_personal_sign_hash_matches_the_eip_191_reference() -> None:
