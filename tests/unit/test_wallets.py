@@ -6,17 +6,20 @@ libsecp256k1 recovery under test), Solana keys with ``cryptography``'s ed25519.
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta, timezone
 
 import base58
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eth_keys import KeyAPI
-from eth_keys.backends.native import NativeECCBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.wallet_keys import (
+    SECP256K1_N,
+    SOLANA_ENCODINGS,
+    EvmWallet,
+    SolanaWallet,
+    encode_signature,
+)
 from triport_console import wallets
 from triport_console.wallets import (
     AddressMismatch,
@@ -28,40 +31,11 @@ from triport_console.wallets import (
     verify_signature,
 )
 
-ETH = KeyAPI(NativeECCBackend)
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-evm_secrets = st.integers(min_value=1, max_value=SECP256K1_N - 1).map(
-    lambda n: n.to_bytes(32, "big")
+evm_wallets = st.integers(min_value=1, max_value=SECP256K1_N - 1).map(
+    lambda n: EvmWallet(n.to_bytes(32, "big"))
 )
-ed25519_seeds = st.binary(min_size=32, max_size=32)
+solana_wallets = st.binary(min_size=32, max_size=32).map(SolanaWallet)
 messages = st.text(max_size=300)
-
-
-def evm_sign(secret: bytes, message: str) -> tuple[str, bytes]:
-    """Return (EIP-55 mixed-case address, 65-byte R||S||V with V in 0/1)."""
-    key = ETH.PrivateKey(secret)
-    signature = key.sign_msg_hash(personal_sign_hash(message.encode()))
-    return key.public_key.to_checksum_address(), signature.to_bytes()
-
-
-def solana_sign(seed: bytes, message: str) -> tuple[str, bytes]:
-    key = Ed25519PrivateKey.from_private_bytes(seed)
-    public = key.public_key().public_bytes_raw()
-    return base58.b58encode(public).decode(), key.sign(message.encode())
-
-
-def solana_encodings(raw: bytes) -> dict[str, str]:
-    std = base64.b64encode(raw).decode()
-    url = base64.urlsafe_b64encode(raw).decode()
-    return {
-        "hex": raw.hex(),
-        "base58": base58.b58encode(raw).decode(),
-        "base64": std,
-        "base64-unpadded": std.rstrip("="),
-        "base64url": url,
-        "base64url-unpadded": url.rstrip("="),
-    }
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -122,59 +96,51 @@ def test_non_string_or_overlong_address_is_rejected(address: object) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(evm_secrets, messages, st.booleans(), st.booleans(), st.booleans())
+@given(evm_wallets, messages, st.booleans(), st.booleans(), st.booleans())
 def test_evm_signature_verifies_in_every_accepted_spelling(
-    secret: bytes, message: str, v27: bool, prefix: bool, upper: bool
+    wallet: EvmWallet, message: str, v27: bool, prefix: bool, upper: bool
 ) -> None:
-    address, raw = evm_sign(secret, message)
-    if v27:
-        raw = raw[:64] + bytes([raw[64] + 27])
-    text = raw.hex().upper() if upper else raw.hex()
-    signature = ("0x" + text) if prefix else text
-    verify_signature("evm", canonical_address("evm", address), message, signature)
+    signature = wallet.sign(message, v27=v27, prefix=prefix, upper=upper)
+    verify_signature("evm", canonical_address("evm", wallet.address), message, signature)
 
 
 @settings(max_examples=25, deadline=None)
-@given(evm_secrets, evm_secrets, messages)
+@given(evm_wallets, evm_wallets, messages)
 def test_evm_signature_by_another_key_is_an_address_mismatch(
-    signer: bytes, claimed: bytes, message: str
+    signer: EvmWallet, claimed: EvmWallet, message: str
 ) -> None:
-    claimed_address, _ = evm_sign(claimed, "")
-    signer_address, raw = evm_sign(signer, message)
-    if claimed_address == signer_address:
+    if claimed.address == signer.address:
         return
     with pytest.raises(AddressMismatch):
-        verify_signature("evm", claimed_address.lower(), message, raw.hex())
+        verify_signature("evm", claimed.address.lower(), message, signer.sign(message))
 
 
 @settings(max_examples=25, deadline=None)
-@given(evm_secrets, messages, messages)
+@given(evm_wallets, messages, messages)
 def test_evm_signature_over_another_message_is_an_address_mismatch(
-    secret: bytes, signed: str, presented: str
+    wallet: EvmWallet, signed: str, presented: str
 ) -> None:
-    address, raw = evm_sign(secret, signed)
     if signed == presented:
         return
     with pytest.raises(AddressMismatch):
-        verify_signature("evm", address.lower(), presented, raw.hex())
+        verify_signature("evm", wallet.address.lower(), presented, wallet.sign(signed))
 
 
 @settings(max_examples=25, deadline=None)
-@given(evm_secrets, st.integers(min_value=0, max_value=129))
-def test_truncated_evm_signature_is_invalid(secret: bytes, keep: int) -> None:
-    address, raw = evm_sign(secret, "hello")
+@given(evm_wallets, st.integers(min_value=0, max_value=131))
+def test_truncated_evm_signature_is_invalid(wallet: EvmWallet, keep: int) -> None:
     with pytest.raises(InvalidSignature):
-        verify_signature("evm", address.lower(), "hello", "0x" + raw.hex()[:keep])
+        verify_signature("evm", wallet.address.lower(), "hello", wallet.sign("hello")[:keep])
 
 
 @settings(max_examples=25, deadline=None)
 @given(
-    evm_secrets, st.integers(min_value=0, max_value=255).filter(lambda v: v not in (0, 1, 27, 28))
+    evm_wallets, st.integers(min_value=0, max_value=255).filter(lambda v: v not in (0, 1, 27, 28))
 )
-def test_evm_signature_with_another_v_is_invalid(secret: bytes, v: int) -> None:
-    address, raw = evm_sign(secret, "hello")
+def test_evm_signature_with_another_v_is_invalid(wallet: EvmWallet, v: int) -> None:
+    raw = wallet.raw_signature("hello")[:64] + bytes([v])
     with pytest.raises(InvalidSignature):
-        verify_signature("evm", address.lower(), "hello", (raw[:64] + bytes([v])).hex())
+        verify_signature("evm", wallet.address.lower(), "hello", raw.hex())
 
 
 @pytest.mark.parametrize(
@@ -212,51 +178,47 @@ def test_personal_sign_hash_matches_the_eip_191_reference() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(ed25519_seeds, messages, st.sampled_from(list(solana_encodings(b"\0" * 64))))
+@given(solana_wallets, messages, st.sampled_from(SOLANA_ENCODINGS))
 def test_solana_signature_verifies_in_every_accepted_encoding(
-    seed: bytes, message: str, encoding: str
+    wallet: SolanaWallet, message: str, encoding: str
 ) -> None:
-    address, raw = solana_sign(seed, message)
-    verify_signature("solana", address, message, solana_encodings(raw)[encoding])
+    verify_signature("solana", wallet.address, message, wallet.sign(message, encoding))
 
 
 @given(st.binary(min_size=64, max_size=64))
 def test_every_encoding_of_64_bytes_decodes_back_to_them(raw: bytes) -> None:
-    for text in solana_encodings(raw).values():
-        assert raw in wallets.solana_signature_candidates(text)
+    for encoding in SOLANA_ENCODINGS:
+        assert raw in wallets.solana_signature_candidates(encode_signature(raw, encoding))
 
 
 @settings(max_examples=25, deadline=None)
-@given(ed25519_seeds, ed25519_seeds, messages)
+@given(solana_wallets, solana_wallets, messages)
 def test_solana_signature_by_another_key_is_invalid(
-    signer: bytes, claimed: bytes, message: str
+    signer: SolanaWallet, claimed: SolanaWallet, message: str
 ) -> None:
-    claimed_address, _ = solana_sign(claimed, "")
-    signer_address, raw = solana_sign(signer, message)
-    if claimed_address == signer_address:
+    if claimed.address == signer.address:
         return
     with pytest.raises(InvalidSignature):
-        verify_signature("solana", claimed_address, message, raw.hex())
+        verify_signature("solana", claimed.address, message, signer.sign(message, "hex"))
 
 
 @settings(max_examples=25, deadline=None)
-@given(ed25519_seeds, st.integers(min_value=1, max_value=63))
-def test_truncated_solana_signature_is_invalid(seed: bytes, keep: int) -> None:
-    address, raw = solana_sign(seed, "hello")
-    for text in solana_encodings(raw[:keep]).values():
+@given(solana_wallets, st.integers(min_value=1, max_value=63))
+def test_truncated_solana_signature_is_invalid(wallet: SolanaWallet, keep: int) -> None:
+    raw = wallet.raw_signature("hello")[:keep]
+    for encoding in SOLANA_ENCODINGS:
         with pytest.raises(InvalidSignature):
-            verify_signature("solana", address, "hello", text)
+            verify_signature("solana", wallet.address, "hello", encode_signature(raw, encoding))
 
 
 @given(st.text(max_size=120))
 def test_arbitrary_text_never_crashes_solana_verification(text: str) -> None:
-    address, _ = solana_sign(b"\x01" * 32, "hello")
     with pytest.raises(InvalidSignature):
-        verify_signature("solana", address, "hello", text)
+        verify_signature("solana", SolanaWallet(b"\x01" * 32).address, "hello", text)
 
 
 def test_mixed_base64_alphabets_are_not_a_signature() -> None:
-    encoded = base64.b64encode(bytes(range(64))).decode()
+    encoded = encode_signature(bytes(range(64)), "base64")
     assert "+" in encoded or "/" in encoded
     assert wallets.solana_signature_candidates(encoded.replace("A", "-", 1)) == []
 
