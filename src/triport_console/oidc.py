@@ -26,6 +26,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from .errors import DomainError
+
 SCOPES: Final = "openid email profile"
 # Asymmetric algorithms only: "none" and HMAC (keyed with the client secret) are never accepted.
 ID_TOKEN_ALGORITHMS: Final = (
@@ -44,10 +46,17 @@ ID_TOKEN_ALGORITHMS: Final = (
 CLOCK_LEEWAY_SECONDS: Final = 60
 
 
-class OidcError(Exception):
-    """A failed sign-in step; ``tag`` is the suffix of the spec's ``google_<tag>`` code."""
+class OidcError(DomainError):
+    """A failed sign-in step; ``tag`` is the suffix of the spec's ``google_<tag>`` code.
+
+    The edge answers these with a redirect to the console's login page, not an envelope.
+    """
 
     tag: str = "exchange_failed"
+
+    @property
+    def redirect_code(self) -> str:
+        return f"google_{self.tag}"
 
 
 class Denied(OidcError):

@@ -18,6 +18,8 @@ from Crypto.Hash import keccak
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .errors import DomainError
+
 Chain = Literal["evm", "solana"]
 CHAINS: Final[tuple[Chain, ...]] = ("evm", "solana")
 # Spec 2.5: a nonce lives five minutes.
@@ -31,28 +33,35 @@ _MAX_ADDRESS_CHARS: Final = 64
 _MAX_SIGNATURE_CHARS: Final = 200
 
 
-class WalletError(Exception):
-    """Base of the wallet domain errors; ``code`` is the spec's error code."""
-
-    code: str = "invalid_signature"
-
-
-class InvalidAddress(WalletError):
+class InvalidAddress(DomainError):
     """Unknown chain, or an address that is not well-formed for its chain."""
 
     code = "invalid_address"
 
 
-class InvalidSignature(WalletError):
+class InvalidSignature(DomainError):
     """Malformed or undecodable signature, or one that does not verify (ed25519)."""
 
     code = "invalid_signature"
 
 
-class AddressMismatch(WalletError):
+class AddressMismatch(DomainError):
     """The EVM signature is valid but was made by another address."""
 
     code = "address_mismatch"
+
+
+class InvalidNonce(DomainError):
+    """The challenge is unknown, expired or already used (burned at the first success)."""
+
+    code = "invalid_nonce"
+
+
+def parse_chain(value: object) -> Chain:
+    for chain in CHAINS:
+        if value == chain:
+            return chain
+    raise InvalidAddress("chain must be 'evm' or 'solana'")
 
 
 def canonical_address(chain: object, address: object) -> str:
@@ -61,15 +70,14 @@ def canonical_address(chain: object, address: object) -> str:
     EVM addresses are case-insensitive (EIP-55 case is only a checksum), so lower-case is
     canonical. A Solana address is re-encoded from its 32 decoded bytes.
     """
+    checked = parse_chain(chain)
     if not isinstance(address, str) or len(address) > _MAX_ADDRESS_CHARS:
         raise InvalidAddress("address must be a short string")
-    if chain == "evm":
+    if checked == "evm":
         if _EVM_ADDRESS.fullmatch(address) is None:
             raise InvalidAddress("an EVM address is 0x followed by 40 hex digits")
         return address.lower()
-    if chain == "solana":
-        return base58.b58encode(_solana_public_key(address)).decode("ascii")
-    raise InvalidAddress("chain must be 'evm' or 'solana'")
+    return base58.b58encode(_solana_public_key(address)).decode("ascii")
 
 
 def challenge_message(
@@ -107,19 +115,18 @@ def rfc3339(moment: datetime) -> str:
     return (moment - offset).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verify_signature(chain: Chain, address: str, message: str, signature: object) -> None:
+def verify_signature(chain: str, address: str, message: str, signature: object) -> None:
     """Check that ``signature`` over ``message`` was made by ``address`` (canonical form).
 
     Returns nothing on success; raises ``InvalidSignature`` or ``AddressMismatch``.
     """
+    checked = parse_chain(chain)
     if not isinstance(signature, str) or len(signature) > _MAX_SIGNATURE_CHARS:
         raise InvalidSignature("signature must be a short string")
-    if chain == "evm":
+    if checked == "evm":
         _verify_evm(address, message.encode("utf-8"), signature)
-    elif chain == "solana":
-        _verify_solana(address, message.encode("utf-8"), signature)
     else:
-        raise InvalidAddress("chain must be 'evm' or 'solana'")
+        _verify_solana(address, message.encode("utf-8"), signature)
 
 
 def _keccak256(data: bytes) -> bytes:
