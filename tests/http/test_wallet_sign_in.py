@@ -6,6 +6,7 @@ import asyncio
 import re
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -105,10 +106,8 @@ def test_challenge_names_domain_canonical_address_nonce_and_five_minute_window(
     issued = challenge(http, wallet)
     uuid.UUID(issued["nonce"])
     lines = issued["message"].splitlines()
-    assert (
-        lines[0]
-        == f"{server.base_url.removeprefix('http://')} wants you to sign in with your Ethereum account:"
-    )
+    domain = server.base_url.removeprefix("http://")
+    assert lines[0] == f"{domain} wants you to sign in with your Ethereum account:"
     assert lines[1] == wallet.address.lower()
     assert f"Nonce: {issued['nonce']}" in lines
     times = dict(
@@ -362,6 +361,20 @@ def test_truncated_or_garbage_signature_is_invalid_signature(
 # --- concurrency -------------------------------------------------------------------------
 
 
+def verify_at_once(
+    clients: list[httpx.Client], nonce: str, wallet: Wallet, signature: str
+) -> list[httpx.Response]:
+    """The same verify from every client, released together by a barrier."""
+    barrier = threading.Barrier(len(clients))
+
+    def one(client: httpx.Client) -> httpx.Response:
+        barrier.wait(10)
+        return verify(client, nonce, wallet, signature)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return list(pool.map(one, clients))
+
+
 def test_concurrent_verifies_of_one_nonce_create_exactly_one_session(
     make_server: Callable[..., ServerProcess],
 ) -> None:
@@ -377,18 +390,7 @@ def test_concurrent_verifies_of_one_nonce_create_exactly_one_session(
     clients = [httpx.Client(base_url=server.base_url, timeout=15) for _ in range(2)]
     try:
         for nonce, wallet, signature in prepared:
-            barrier = threading.Barrier(2)
-            results: list[httpx.Response] = []
-
-            def race(client: httpx.Client) -> None:
-                barrier.wait()
-                results.append(verify(client, nonce, wallet, signature))  # noqa: B023
-
-            threads = [threading.Thread(target=race, args=(client,)) for client in clients]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(30)
+            results = verify_at_once(clients, nonce, wallet, signature)
             statuses = sorted(response.status_code for response in results)
             assert statuses == [200, 400], [response.text for response in results]
             loser = next(response for response in results if response.status_code == 400)
