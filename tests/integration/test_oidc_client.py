@@ -50,7 +50,8 @@ def begin(
     request = asyncio.run(client.authorization_request(REDIRECT_URI))
     with httpx.Client(timeout=10) as browser:
         callback = provider.authorize(browser, request.url)
-    assert str(callback).startswith(REDIRECT_URI + "?")
+    # Compared without the query, so that a failure never prints the authorization code.
+    assert str(callback.copy_with(query=None)) == REDIRECT_URI
     return request, {k: v[0] for k, v in parse_qs(callback.query.decode()).items()}
 
 
