@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.support.harness import ServerProcess, SmtpSink
+from tests.support.http import assert_envelope, set_cookies
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, OidcProvider
-from tests.support.set_cookie import set_cookies
 
 CONSOLE = "http://console.example.test"
 FLOW_COOKIES = ("nl_google_state", "nl_google_verifier")
@@ -318,13 +318,12 @@ def test_unconfigured_start_redirects_with_google_disabled_and_no_cookies(
 
 def test_unconfigured_callback_answers_503_google_disabled(server: ServerProcess) -> None:
     response = httpx.get(f"{server.base_url}/v1/auth/google/callback?code=x&state=y")
-    assert response.status_code == 503
-    assert response.json()["error"] == "google_disabled"
+    assert_envelope(response, 503, "google_disabled")
     assert_no_session(response)
 
 
 @pytest.mark.parametrize("path", ["/v1/auth/google/start", "/v1/auth/google/callback"])
 def test_google_routes_answer_only_get(server: ServerProcess, path: str) -> None:
     response = httpx.post(f"{server.base_url}{path}")
-    assert (response.status_code, response.json()["error"]) == (405, "method_not_allowed")
+    assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["allow"] == "GET"

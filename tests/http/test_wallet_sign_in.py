@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.harness import ServerProcess
-from tests.support.set_cookie import set_cookies
+from tests.support.http import assert_envelope, set_cookies
 from tests.support.wallet_keys import SOLANA_ENCODINGS, EvmWallet, SolanaWallet
 
 Wallet = EvmWallet | SolanaWallet
@@ -67,7 +67,7 @@ def sign_in(http: httpx.Client, wallet: Wallet) -> httpx.Response:
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> None:
-    assert (response.status_code, response.json()["error"]) == (status, code), response.text
+    assert_envelope(response, status, code)
     assert not set_cookies(response).get("nl_session", {}).get("value"), "no session is issued"
 
 
