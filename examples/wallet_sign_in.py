@@ -18,14 +18,14 @@ from collections.abc import Callable
 import base58
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eth_keys import keys
-from eth_utils import keccak
+from eth_keys.datatypes import PrivateKey
+from eth_utils.crypto import keccak
 
 Signer = Callable[[str], str]
 
 
 def evm_wallet() -> tuple[str, Signer]:
-    key = keys.PrivateKey(os.urandom(32))
+    key = PrivateKey(os.urandom(32))
 
     def sign(message: str) -> str:
         data = message.encode("utf-8")

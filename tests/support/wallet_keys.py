@@ -11,9 +11,9 @@ import os
 
 import base58
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eth_keys import KeyAPI
-from eth_keys.backends.native import NativeECCBackend
-from eth_utils import keccak
+from eth_keys.backends.native.main import NativeECCBackend
+from eth_keys.main import KeyAPI
+from eth_utils.crypto import keccak
 
 _ETH = KeyAPI(NativeECCBackend)
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
