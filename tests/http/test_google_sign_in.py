@@ -107,6 +107,13 @@ def assert_no_session(response: httpx.Response) -> None:
     assert "nl_session" not in set_cookies(response)
 
 
+def assert_failed_with(response: httpx.Response, code: str) -> None:
+    """Back to the console's login page with `code`, flow cookies cleared, no session."""
+    assert login_error(response) == code
+    assert_flow_cookies_cleared(response)
+    assert_no_session(response)
+
+
 # --- start -------------------------------------------------------------------------------
 
 
@@ -208,9 +215,7 @@ def test_denied_consent_redirects_with_google_denied(
     callback = to_callback(browser, provider)
     assert parse_qs(callback.query.decode())["error"] == ["access_denied"]
     response = browser.get(callback)
-    assert login_error(response) == "google_denied"
-    assert_flow_cookies_cleared(response)
-    assert_no_session(response)
+    assert_failed_with(response, "google_denied")
 
 
 def test_state_not_matching_the_cookie_is_google_state_mismatch(
@@ -219,9 +224,7 @@ def test_state_not_matching_the_cookie_is_google_state_mismatch(
     callback = to_callback(browser, provider)
     tampered = callback.copy_set_param("state", secrets.token_urlsafe(32))
     response = browser.get(tampered)
-    assert login_error(response) == "google_state_mismatch"
-    assert_flow_cookies_cleared(response)
-    assert_no_session(response)
+    assert_failed_with(response, "google_state_mismatch")
 
 
 def test_callback_in_a_browser_that_did_not_start_the_flow_is_google_state_mismatch(
@@ -233,8 +236,7 @@ def test_callback_in_a_browser_that_did_not_start_the_flow_is_google_state_misma
     callback = to_callback(browser, provider)  # e.g. a login-CSRF link sent to a victim
     with httpx.Client(timeout=15) as victim:
         response = victim.get(callback)
-    assert login_error(response) == "google_state_mismatch"
-    assert_no_session(response)
+    assert_failed_with(response, "google_state_mismatch")
 
 
 def test_missing_verifier_cookie_is_google_missing_verifier(
@@ -243,9 +245,7 @@ def test_missing_verifier_cookie_is_google_missing_verifier(
     callback = to_callback(browser, provider)
     browser.cookies.delete("nl_google_verifier")
     response = browser.get(callback)
-    assert login_error(response) == "google_missing_verifier"
-    assert_flow_cookies_cleared(response)
-    assert_no_session(response)
+    assert_failed_with(response, "google_missing_verifier")
 
 
 def test_unverified_email_is_google_email_unverified(
@@ -253,9 +253,7 @@ def test_unverified_email_is_google_email_unverified(
 ) -> None:
     provider.configure(email_verified=False)
     response = browser.get(to_callback(browser, provider))
-    assert login_error(response) == "google_email_unverified"
-    assert_flow_cookies_cleared(response)
-    assert_no_session(response)
+    assert_failed_with(response, "google_email_unverified")
 
 
 def test_replayed_callback_does_not_sign_in_twice(
@@ -269,8 +267,7 @@ def test_replayed_callback_does_not_sign_in_twice(
     browser.cookies.set("nl_google_state", state_cookie, path="/v1/auth/google/")
     browser.cookies.set("nl_google_verifier", verifier_cookie, path="/v1/auth/google/")
     response = browser.get(callback)
-    assert login_error(response) == "google_exchange_failed"
-    assert_no_session(response)
+    assert_failed_with(response, "google_exchange_failed")
 
 
 def test_token_exchange_failure_when_the_provider_is_down_is_google_exchange_failed(
@@ -286,9 +283,7 @@ def test_token_exchange_failure_when_the_provider_is_down_is_google_exchange_fai
             response = browser.get(callback)
     finally:
         doomed.stop()
-    assert login_error(response) == "google_exchange_failed"
-    assert_flow_cookies_cleared(response)
-    assert_no_session(response)
+    assert_failed_with(response, "google_exchange_failed")
 
 
 def test_start_with_an_unreachable_provider_is_google_exchange_failed(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
-from ..errors import StoreUnavailable
+from ..errors import DomainError
 from ..logs import JsonLog
 from ..oidc import OidcError
 from ..services.google_login import CALLBACK_PATH, GoogleDisabled, GoogleLoginService
 from ..services.sessions import IssuedSession
 from ..services.wallet_login import WalletLoginService
 from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, SESSION, CookiePolicy
-from .error_codes import error_response
+from .error_codes import domain_error_response
 from .request import Request
 from .responses import Response, json_response, redirect
 from .routes_auth import session_cookies
@@ -102,21 +102,16 @@ class GoogleRoutes:
                 request.cookies.get(GOOGLE_VERIFIER),
                 request.cookies.get(SESSION),
             )
-        except GoogleDisabled as error:
-            response = error_response(error.code, request.request_id)
         except OidcError as error:
             self._log.warning(
                 "google_sign_in_failed", request_id=request.request_id, error=error.redirect_code
             )
             response = self._to_login(error.redirect_code)
-        except StoreUnavailable as error:
-            self._log.error(
-                "store_failure",
-                request_id=request.request_id,
-                path=request.path,
-                error=type(error).__name__,
+        except DomainError as error:  # 503 google_disabled, or 500 internal for a store failure
+            self._log.warning(
+                "google_callback_failed", request_id=request.request_id, error=type(error).__name__
             )
-            response = error_response("internal", request.request_id)
+            response = domain_error_response(error, request.request_id)
         else:
             self._log.info(
                 "login", request_id=request.request_id, provider="google", user_id=issued.user.id
