@@ -41,7 +41,8 @@ CSRF_HEADER = {
     "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
     "schema": {"type": "string", "maxLength": 256},
 }
-SESSION = [{"session": []}]
+HTML_PAGE = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
+SESSION: list[dict[str, list[str]]] = [{"session": []}]
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 
 SCHEMAS: dict[str, Any] = {
@@ -75,8 +76,15 @@ SCHEMAS: dict[str, Any] = {
     "Key": {
         "type": "object",
         "required": [
-            "id", "name", "key_prefix", "scopes", "rate_limit", "status", "created_at",
-            "last_used_at", "is_default",
+            "id",
+            "name",
+            "key_prefix",
+            "scopes",
+            "rate_limit",
+            "status",
+            "created_at",
+            "last_used_at",
+            "is_default",
         ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
@@ -150,7 +158,11 @@ PATHS: dict[str, Any] = {
             "summary": "Mail a 6-digit sign-in code",
             "parameters": [CSRF_HEADER],
             "requestBody": body(
-                {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}
+                {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string"}},
+                }
             ),
             "responses": {
                 "200": _json(
@@ -274,6 +286,43 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/v1/console/config": {
+        "get": {
+            "summary": "What the console page should offer (e.g. the Google button)",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["google_enabled"],
+                        "properties": {"google_enabled": {"type": "boolean"}},
+                    },
+                    "Console configuration",
+                )
+            },
+        }
+    },
+    **{
+        path: {"get": {"summary": "The console page", "responses": {"200": HTML_PAGE}}}
+        for path in ("/", "/login", "/app/chains")
+    },
+    "/console-static/{name}": {
+        "get": {
+            "summary": "A file of the console page",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {"description": "The file"},
+                "404": {"description": "No such file", "content": {"text/plain": {}}},
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+        }
+    },
     "/healthz": {
         "get": {
             "summary": "The process is up",
@@ -284,9 +333,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The database is reachable",
             "responses": {
-                "200": _json(
-                    {"type": "object", "properties": {"ok": {"const": True}}}, "Ready"
-                ),
+                "200": _json({"type": "object", "properties": {"ok": {"const": True}}}, "Ready"),
                 **errors("not_ready"),
             },
         }
