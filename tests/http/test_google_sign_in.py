@@ -180,6 +180,22 @@ def test_happy_path_signs_in_redirects_to_the_console_and_logout_ends_it(
         assert replay.get("/v1/auth/me").status_code == 401
 
 
+def test_logs_never_contain_the_code_state_verifier_or_session(
+    browser: httpx.Client,
+    provider: OidcProvider,
+    google_server: ServerProcess,
+    account: dict[str, str],
+) -> None:
+    callback = to_callback(browser, provider)
+    flow = (browser.cookies["nl_google_state"], browser.cookies["nl_google_verifier"])
+    code = parse_qs(callback.query.decode())["code"][0]
+    browser.get(callback)
+    text = google_server.log_text()
+    for secret in (code, *flow, browser.cookies["nl_session"], browser.cookies["nl_csrf"]):
+        assert secret not in text
+    assert '"provider":"google"' in text
+
+
 def test_the_same_google_account_signs_in_to_the_same_user(
     browser: httpx.Client,
     provider: OidcProvider,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,12 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import base58
 import httpx
 import pytest
 
-from tests.support.harness import ServerProcess
+from tests.support.harness import ServerProcess, past, run_sql
 from tests.support.http import assert_envelope, set_cookies
 from tests.support.wallet_keys import SOLANA_ENCODINGS, EvmWallet, SolanaWallet
 
@@ -73,27 +70,12 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 
 def expire(database_url: str, nonce: str) -> None:
     """Backdate a challenge past its five-minute life, in the real database."""
-    if database_url.startswith("sqlite:///"):
-        with sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=10) as conn:
-            conn.execute(
-                "UPDATE wallet_challenges SET expires_at = '2000-01-01T00:00:00.000000Z' "
-                "WHERE nonce = ?",
-                (nonce,),
-            )
-        return
-
-    async def backdate() -> None:
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.execute(
-                "UPDATE wallet_challenges SET expires_at = now() - interval '1 second' "
-                "WHERE nonce = $1::uuid",
-                nonce,
-            )
-        finally:
-            await conn.close()
-
-    asyncio.run(backdate())
+    run_sql(
+        database_url,
+        "UPDATE wallet_challenges SET expires_at = $1 WHERE nonce = $2",
+        past(database_url),
+        nonce if database_url.startswith("sqlite") else uuid.UUID(nonce),
+    )
 
 
 # --- challenge ---------------------------------------------------------------------------
