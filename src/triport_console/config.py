@@ -59,6 +59,19 @@ class Settings:
     )
     purge_interval: int = 3600  # seconds between housekeeping runs per worker; 0 = never
     purge_grace: int = 7 * 24 * 3600  # revoked/expired sessions are kept this long for audit
+    google_issuer: str = "https://accounts.google.com"
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    console_url: str = ""  # empty: the console is served from public_url
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id)
+
+    @property
+    def console_base(self) -> str:
+        """Where the console's /login and /app pages live (Google sign-in redirects there)."""
+        return self.console_url or self.public_url
 
     @property
     def public_origin(self) -> str:
@@ -200,6 +213,36 @@ def _secret_key(env: Mapping[str, str], database_url: str) -> bytes:
         return value
 
 
+def _google(env: Mapping[str, str]) -> dict[str, str]:
+    """Google (or any OpenID provider) sign-in settings; unset client id means disabled."""
+    issuer = (env.get("TRIPORT_GOOGLE_ISSUER") or Settings.google_issuer).rstrip("/")
+    parts = urlsplit(issuer)
+    # Discovery and keys are trusted only over TLS, except from a provider on this machine.
+    loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if (
+        not parts.netloc
+        or parts.query
+        or parts.fragment
+        or not (parts.scheme == "https" or loopback)
+    ):
+        raise ConfigError(f"TRIPORT_GOOGLE_ISSUER: {issuer!r} is not an https issuer URL")
+    client_id = env.get("TRIPORT_GOOGLE_CLIENT_ID", "").strip()
+    client_secret = env.get("TRIPORT_GOOGLE_CLIENT_SECRET", "").strip()
+    if client_id and not client_secret:
+        raise ConfigError(
+            "TRIPORT_GOOGLE_CLIENT_SECRET: required when TRIPORT_GOOGLE_CLIENT_ID is set"
+        )
+    console_url = (env.get("TRIPORT_CONSOLE_URL") or "").rstrip("/")
+    if console_url:
+        _origin("TRIPORT_CONSOLE_URL", urlsplit(console_url)._replace(path="").geturl())
+    return {
+        "google_issuer": issuer,
+        "google_client_id": client_id,
+        "google_client_secret": client_secret,
+        "console_url": console_url,
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, raising ConfigError with the variable's name."""
     env = os.environ if env is None else env
@@ -241,4 +284,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
+        **_google(env),
     )
