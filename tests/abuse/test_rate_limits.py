@@ -150,3 +150,15 @@ def test_a_limit_switched_off_counts_nothing(servers: Callable[..., list[ServerP
     first, _ = servers({"TRIPORT_RATE_LIMIT_EMAIL_START": "off"})
     for _ in range(8):
         assert httpx.post(first.base_url + START, json={"email": _address()}).status_code == 200
+
+
+def test_wallet_challenge_limit_is_shared_by_two_processes(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    first, second = servers({"TRIPORT_RATE_LIMIT_WALLET_CHALLENGE": "3/3600"})
+    body = {"address": "0x" + secrets.token_hex(20), "chain": "evm"}
+    for index in range(3):
+        target = (first, second)[index % 2]
+        issued = httpx.post(target.base_url + "/v1/auth/wallet/challenge", json=body)
+        assert issued.status_code == 200, issued.text
+    _assert_limited(httpx.post(second.base_url + "/v1/auth/wallet/challenge", json=body), 3600)
