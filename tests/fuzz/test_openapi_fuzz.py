@@ -2,7 +2,8 @@
 
 Two tests per store:
 - every operation, fed schema-valid and schema-invalid requests (with and without a real
-  session's cookies): no 5xx, and status, content type, headers and body match the document;
+  session's cookies): no 5xx but the documented 503 `google_disabled` (Google is not configured
+  here), and status, content type, headers and body match the document;
 - a stateful model (hypothesis rule-based machine) of sign-in → me → logout mixed with generated
   requests: /me answers 200 exactly while the model says the session is live, a logout with the
   bound CSRF token revokes it, and nothing generated can revoke a session or revive one.
