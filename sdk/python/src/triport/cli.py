@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="sign in with a code sent by email")
     login.add_argument("--email", required=True, metavar="ADDRESS")
     login.add_argument("--code", help="the 6-digit code (prompted for when omitted)")
+    login.add_argument(
+        "--request-id", help="finish a sign-in started with --send-only (scripts: with --code)"
+    )
+    login.add_argument(
+        "--send-only", action="store_true", help="only mail the code and print the request id"
+    )
 
     commands.add_parser("me", help="show the signed-in user and default key")
 
@@ -92,7 +98,12 @@ def _read_code(email: str) -> str:
 def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list[str]]:
     """Perform one command: its result (for --json) and its lines for a human reader."""
     if args.command == "login":
-        request_id = console.auth.email_start(args.email)
+        request_id = args.request_id or console.auth.email_start(args.email)
+        if args.send_only:
+            return {"request_id": request_id}, [
+                f"Code sent to {args.email}; request id:",
+                request_id,
+            ]
         user = console.auth.email_verify(request_id, args.code or _read_code(args.email))
         return user, [f"Signed in as {user.email or user.id}."]
     if args.command == "me":
@@ -124,7 +135,11 @@ def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``triport`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "login" and args.code and not args.request_id:
+        # The code only exists after the request that mails it: scripts sign in in two steps.
+        parser.error("--code needs --request-id (from `triport login --email ADDRESS --send-only`)")
     session_file = args.session_file or os.environ.get(SESSION_FILE_ENV) or default_session_file()
     with ConsoleClient(base_url=args.base_url, session_file=session_file) as console:
         try:

@@ -1,0 +1,104 @@
+"""The seed's retry rule under a real store failure: another connection holds the write lock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.harness import write_lock
+from triport import LogoutFailedError
+
+LOCK_SECONDS = 2.5
+
+
+@contextmanager
+def lock_held_for(database_url: str, seconds: float) -> Iterator[None]:
+    """Hold the database write lock in another thread for ``seconds``, then release it."""
+    held = threading.Event()
+
+    def hold() -> None:
+        with write_lock(database_url):
+            held.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(15), "the write lock was not taken"
+        yield
+    finally:
+        thread.join(30)
+
+
+def test_logout_retries_until_the_lock_is_released_then_succeeds(
+    any_store_server: Any,
+    make_console: Callable[..., Any],
+    sign_in: Callable[[Any, str], None],
+    email: str,
+    me_status: Callable[[str, dict[str, str]], int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = any_store_server
+    console = make_console(base_url=server.base_url)
+    sign_in(console, email)
+    cookies = console.cookies
+    caplog.set_level(logging.INFO, logger="triport")
+
+    with lock_held_for(server.database_url, LOCK_SECONDS):
+        started = time.monotonic()
+        console.auth.logout(deadline=30)
+        elapsed = time.monotonic() - started
+
+    failures = [r.args for r in caplog.records if r.getMessage().startswith("logout attempt")]
+    assert failures, "logout succeeded at once: the lock did not make any attempt fail"
+    assert all(args[1] == "logout_failed" for args in failures)  # type: ignore[index]
+    # It could only succeed once the lock was gone.
+    assert elapsed >= LOCK_SECONDS - 0.5
+    assert console.cookies == {}
+    assert me_status(server.base_url, cookies) == 401
+
+
+def test_logout_past_its_deadline_keeps_the_cookies_and_a_second_call_finishes(
+    any_store_server: Any,
+    make_console: Callable[..., Any],
+    sign_in: Callable[[Any, str], None],
+    email: str,
+    me_status: Callable[[str, dict[str, str]], int],
+    tmp_path: Path,
+) -> None:
+    server = any_store_server
+    session_file = tmp_path / "session.json"
+    console = make_console(base_url=server.base_url, session_file=session_file)
+    sign_in(console, email)
+    cookies = console.cookies
+    deadline = 1.5
+
+    with write_lock(server.database_url):
+        started = time.monotonic()
+        with pytest.raises(LogoutFailedError) as failure:
+            console.auth.logout(deadline=deadline)
+        elapsed = time.monotonic() - started
+
+    assert failure.value.code == "logout_failed"
+    assert failure.value.attempts >= 2
+    # The last attempt ended in the server's 500, or in a timeout cut short by the deadline.
+    assert failure.value.status in (500, None)
+    assert deadline - 0.5 <= elapsed <= deadline + 1.0
+    # The session is still live, and the client still holds what it takes to end it.
+    assert console.cookies == cookies
+    stored = json.loads(session_file.read_text())["sessions"][server.base_url]
+    assert stored["nl_session"]["value"] == cookies["nl_session"]
+    assert me_status(server.base_url, cookies) == 200
+
+    console.auth.logout()
+
+    assert console.cookies == {}
+    assert me_status(server.base_url, cookies) == 401
+    assert not session_file.exists()
