@@ -48,7 +48,7 @@ class SessionCookies:
 
     def __init__(self, base_url: str, path: str | os.PathLike[str] | None = None) -> None:
         self._base_url = base_url
-        self._path = Path(path) if path is not None else None
+        self._path = Path(path).expanduser() if path is not None else None
         self._cookies: dict[str, tuple[str, float | None]] = {}
         if self._path is not None:
             self._cookies = _decode_entry(_read_file(self._path).get(base_url))
