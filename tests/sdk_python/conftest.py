@@ -12,15 +12,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from triport import AsyncConsoleClient, ConsoleClient
+
+from tests.conftest import require_postgres
 from tests.support.harness import (
     ServerProcess,
     SmtpSink,
     create_database,
     drop_database,
 )
-from triport import AsyncConsoleClient, ConsoleClient
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Report failures here in the short style.
+
+    The long style prints every frame's arguments, and an SDK frame's arguments can be a login
+    code or a request body holding one.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and call.excinfo is not None:
+        report.longrepr = item._repr_failure_py(call.excinfo, style="short")
+
 
 # Each logout attempt under a held write lock fails after this many seconds.
 DB_TIMEOUT = "0.5"
@@ -32,18 +47,12 @@ class Server:
     database_url: str
 
 
-@pytest.fixture(scope="session")
-def sink() -> Iterator[SmtpSink]:
-    smtp = SmtpSink()
-    smtp.start()
-    yield smtp
-    smtp.stop()
-
-
-def _start_server(store: str, sink: SmtpSink) -> Iterator[Server]:
+def _start_server(store: str, smtp_sink: SmtpSink) -> Iterator[Server]:
+    if store == "postgres":
+        require_postgres()
     database_url = create_database(store)
     process = ServerProcess(
-        database_url, mail_url=sink.url, env={"TRIPORT_DB_TIMEOUT": DB_TIMEOUT}, workers=1
+        database_url, mail_url=smtp_sink.url, env={"TRIPORT_DB_TIMEOUT": DB_TIMEOUT}, workers=1
     )
     try:
         process.start()
@@ -54,17 +63,17 @@ def _start_server(store: str, sink: SmtpSink) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def server(sink: SmtpSink) -> Iterator[Server]:
+def sdk_server(smtp_sink: SmtpSink) -> Iterator[Server]:
     """A server on SQLite, shared by the tests of one module (each uses its own user)."""
-    yield from _start_server("sqlite", sink)
+    yield from _start_server("sqlite", smtp_sink)
 
 
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def any_store_server(request: pytest.FixtureRequest, sink: SmtpSink) -> Iterator[Server]:
+def any_store_server(request: pytest.FixtureRequest, smtp_sink: SmtpSink) -> Iterator[Server]:
     """The same tests once per database."""
-    yield from _start_server(request.param, sink)
+    yield from _start_server(request.param, smtp_sink)
 
 
 @pytest.fixture
@@ -74,23 +83,12 @@ def email() -> str:
 
 
 @pytest.fixture
-def sign_in(sink: SmtpSink) -> Callable[[Any, str], None]:
+def sign_in(smtp_sink: SmtpSink) -> Callable[[Any, str], None]:
     """Sign ``console`` (either client) in as ``address`` with the code from the SMTP sink."""
 
     def run(console: Any, address: str) -> None:
         request_id = console.auth.email_start(address)
-        console.auth.email_verify(request_id, sink.wait_for_code(address, timeout=10))
-
-    return run
-
-
-@pytest.fixture
-def me_status() -> Callable[[str, dict[str, str]], int]:
-    """Ask the server directly, without the SDK, whether some cookies still authenticate."""
-
-    def run(base_url: str, cookies: dict[str, str]) -> int:
-        header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        return httpx.get(f"{base_url}/v1/auth/me", headers={"Cookie": header}).status_code
+        console.auth.email_verify(request_id, smtp_sink.wait_for_code(address, timeout=10))
 
     return run
 

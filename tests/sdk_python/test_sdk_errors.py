@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.harness import write_lock
 from triport import (
     APIConnectionError,
     AuthenticationError,
@@ -27,12 +26,16 @@ from triport import (
     TriportError,
 )
 
+from tests.support.harness import write_lock
+
+from .redaction import me_status, redact
+
 REQUEST_ID = re.compile(r"req_[0-9a-f]{16}")
 
 
-def test_me_without_a_session_is_an_authentication_error(server: Any) -> None:
+def test_me_without_a_session_is_an_authentication_error(sdk_server: Any) -> None:
     with (
-        ConsoleClient(base_url=server.base_url) as console,
+        ConsoleClient(base_url=sdk_server.base_url) as console,
         pytest.raises(AuthenticationError) as failure,
     ):
         console.auth.me()
@@ -54,33 +57,32 @@ def _tamper(session_file: Path, base_url: str, csrf: str | None) -> None:
 
 @pytest.mark.parametrize(("csrf", "code"), [("x" * 43, "csrf_invalid"), (None, "csrf_missing")])
 def test_a_bad_csrf_token_fails_logout_at_once_and_keeps_the_session(
-    server: Any,
+    sdk_server: Any,
     sign_in: Callable[[Any, str], None],
     email: str,
-    me_status: Callable[[str, dict[str, str]], int],
     tmp_path: Path,
     csrf: str | None,
     code: str,
 ) -> None:
     session_file = tmp_path / "session.json"
-    with ConsoleClient(base_url=server.base_url, session_file=session_file) as console:
+    with ConsoleClient(base_url=sdk_server.base_url, session_file=session_file) as console:
         sign_in(console, email)
-        cookies = console.cookies
-    _tamper(session_file, server.base_url, csrf)
+        cookies = redact(console.cookies)
+    _tamper(session_file, sdk_server.base_url, csrf)
 
-    with ConsoleClient(base_url=server.base_url, session_file=session_file) as tampered:
+    with ConsoleClient(base_url=sdk_server.base_url, session_file=session_file) as tampered:
         started = time.monotonic()
         with pytest.raises(CsrfError) as failure:
             tampered.auth.logout()
         # Not retried: a repeat cannot fix a CSRF token.
         assert time.monotonic() - started < 2
-        assert tampered.cookies["nl_session"] == cookies["nl_session"]
+        assert redact(tampered.cookies)["nl_session"] == cookies["nl_session"]
     assert (failure.value.status, failure.value.code) == (403, code)
-    assert me_status(server.base_url, cookies) == 200
+    assert me_status(sdk_server.base_url, cookies) == 200
 
 
-def test_a_sixth_code_for_one_address_is_rate_limited(server: Any, email: str) -> None:
-    with ConsoleClient(base_url=server.base_url) as console:
+def test_a_sixth_code_for_one_address_is_rate_limited(sdk_server: Any, email: str) -> None:
+    with ConsoleClient(base_url=sdk_server.base_url) as console:
         for _ in range(5):
             console.auth.email_start(email)
         with pytest.raises(RateLimitError) as failure:
@@ -90,15 +92,15 @@ def test_a_sixth_code_for_one_address_is_rate_limited(server: Any, email: str) -
 
 
 def test_invalid_email_request_and_code_are_invalid_request_errors(
-    server: Any, sink: Any, email: str
+    sdk_server: Any, smtp_sink: Any, email: str
 ) -> None:
-    with ConsoleClient(base_url=server.base_url) as console:
+    with ConsoleClient(base_url=sdk_server.base_url) as console:
         with pytest.raises(InvalidRequestError) as bad_email:
             console.auth.email_start("not an address")
         with pytest.raises(InvalidRequestError) as bad_request:
             console.auth.email_verify(str(uuid.uuid4()), "123456")
         request_id = console.auth.email_start(email)
-        code = sink.wait_for_code(email, timeout=10)
+        code = smtp_sink.wait_for_code(email, timeout=10)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         with pytest.raises(InvalidRequestError) as bad_code:
             console.auth.email_verify(request_id, wrong)
@@ -108,9 +110,9 @@ def test_invalid_email_request_and_code_are_invalid_request_errors(
 
 
 def test_unknown_and_protected_keys_are_not_found_and_conflict_errors(
-    server: Any, sign_in: Callable[[Any, str], None], email: str
+    sdk_server: Any, sign_in: Callable[[Any, str], None], email: str
 ) -> None:
-    with ConsoleClient(base_url=server.base_url) as console:
+    with ConsoleClient(base_url=sdk_server.base_url) as console:
         sign_in(console, email)
         default_id = console.auth.me().default_key.id
         with pytest.raises(NotFoundError) as unknown:
@@ -130,10 +132,10 @@ def test_unknown_and_protected_keys_are_not_found_and_conflict_errors(
     assert (bad_id.value.status, bad_id.value.code) == (400, "invalid_id")
 
 
-def test_a_store_failure_is_a_server_error_not_a_logout(server: Any, email: str) -> None:
+def test_a_store_failure_is_a_server_error_not_a_logout(sdk_server: Any, email: str) -> None:
     with (
-        ConsoleClient(base_url=server.base_url) as console,
-        write_lock(server.database_url),
+        ConsoleClient(base_url=sdk_server.base_url) as console,
+        write_lock(sdk_server.database_url),
         pytest.raises(ServerError) as failure,
     ):
         console.auth.email_start(email)

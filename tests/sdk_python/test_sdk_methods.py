@@ -7,7 +7,6 @@ asyncio client, so both clients' own code paths answer the same assertions.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +28,8 @@ from triport import (
     User,
 )
 
-SECRET = re.compile(r"nl_live_[0-9a-f]{64}")
+from .redaction import expect, expect_key_secret, redact
+
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -43,16 +43,16 @@ def base58(data: bytes) -> str:
 
 
 def test_email_sign_in_me_and_logout(
-    server: Any, make_console: Callable[..., Any], sink: Any, email: str
+    sdk_server: Any, make_console: Callable[..., Any], smtp_sink: Any, email: str
 ) -> None:
-    console = make_console(base_url=server.base_url)
+    console = make_console(base_url=sdk_server.base_url)
 
     request_id = console.auth.email_start(email.upper())
     uuid.UUID(request_id)
-    user = console.auth.email_verify(request_id, sink.wait_for_code(email, timeout=10))
+    user = console.auth.email_verify(request_id, smtp_sink.wait_for_code(email, timeout=10))
     assert isinstance(user, User)
     assert user.email == email
-    assert set(console.cookies) == {"nl_session", "nl_csrf"}
+    assert set(redact(console.cookies)) == {"nl_session", "nl_csrf"}
 
     first = console.auth.me()
     assert isinstance(first, Me)
@@ -60,32 +60,36 @@ def test_email_sign_in_me_and_logout(
     assert first.provider == "email"
     assert isinstance(first.default_key, DefaultKey)
     assert first.default_key.created is True
-    assert first.default_key.raw is not None and SECRET.fullmatch(first.default_key.raw)
-    assert first.default_key.raw not in repr(first)
+    expect_key_secret(first.default_key.raw)
+    expect(str(first.default_key.raw) not in repr(first), "repr() shows the default key's secret")
     assert first.default_key.is_default and first.default_key.scopes == ["*"]
 
     again = console.auth.me()
     assert again.default_key.id == first.default_key.id
-    assert again.default_key.raw is None and again.default_key.created is False
+    expect(again.default_key.raw is None, "a later /me repeats the default key's secret")
+    assert again.default_key.created is False
 
     console.auth.logout()
-    assert console.cookies == {}
+    assert redact(console.cookies) == {}
     with pytest.raises(AuthenticationError):
         console.auth.me()
 
 
 def test_keys_list_create_rotate_revoke(
-    server: Any, make_console: Callable[..., Any], sign_in: Callable[[Any, str], None], email: str
+    sdk_server: Any,
+    make_console: Callable[..., Any],
+    sign_in: Callable[[Any, str], None],
+    email: str,
 ) -> None:
-    console = make_console(base_url=server.base_url)
+    console = make_console(base_url=sdk_server.base_url)
     sign_in(console, email)
     default_id = console.auth.me().default_key.id
 
     created = console.keys.create("  ci runner ", scopes=["eth:rpc", "solana:rpc"], rate_limit=-5)
     assert isinstance(created, CreatedKey)
-    assert SECRET.fullmatch(created.raw)
-    assert created.raw not in repr(created)
-    assert created.key.key_prefix == created.raw[:16]
+    expect_key_secret(created.raw)
+    expect(created.raw not in repr(created), "repr() shows a key secret")
+    expect(created.key.key_prefix == created.raw[:16], "key_prefix is not the secret's start")
     assert (created.key.name, created.key.scopes) == ("ci runner", ["eth:rpc", "solana:rpc"])
     assert (created.key.rate_limit, created.key.status, created.key.is_default) == (
         0,
@@ -104,7 +108,8 @@ def test_keys_list_create_rotate_revoke(
     rotated = console.keys.rotate(created.key.id)
     assert isinstance(rotated, RotatedKey)
     assert rotated.old_id == created.key.id
-    assert SECRET.fullmatch(rotated.raw) and rotated.raw != created.raw
+    expect_key_secret(rotated.raw)
+    expect(rotated.raw != created.raw, "rotation kept the secret")
     assert (rotated.new.name, rotated.new.scopes) == (created.key.name, created.key.scopes)
     assert rotated.new.id != created.key.id
 
@@ -117,10 +122,12 @@ def test_keys_list_create_rotate_revoke(
     console.auth.logout()
 
 
-def test_wallet_sign_in_with_a_solana_key(server: Any, make_console: Callable[..., Any]) -> None:
+def test_wallet_sign_in_with_a_solana_key(
+    sdk_server: Any, make_console: Callable[..., Any]
+) -> None:
     wallet = Ed25519PrivateKey.generate()
     address = base58(wallet.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
-    console = make_console(base_url=server.base_url)
+    console = make_console(base_url=sdk_server.base_url)
 
     challenge = console.auth.wallet_challenge(address, "solana")
     assert isinstance(challenge, Challenge)
@@ -133,17 +140,17 @@ def test_wallet_sign_in_with_a_solana_key(server: Any, make_console: Callable[..
     me = console.auth.me()
     assert (me.user.id, me.provider) == (user.id, "wallet")
     console.auth.logout()
-    assert console.cookies == {}
+    assert redact(console.cookies) == {}
 
 
-def test_context_managers_close_their_own_http_client_only(server: Any) -> None:
-    with ConsoleClient(base_url=server.base_url) as console:
+def test_context_managers_close_their_own_http_client_only(sdk_server: Any) -> None:
+    with ConsoleClient(base_url=sdk_server.base_url) as console:
         console.auth.logout()  # no session: the server still answers 200
     with pytest.raises(RuntimeError):
         console.auth.logout()
 
     async def run() -> None:
-        async with AsyncConsoleClient(base_url=server.base_url) as async_console:
+        async with AsyncConsoleClient(base_url=sdk_server.base_url) as async_console:
             await async_console.auth.logout()
         with pytest.raises(RuntimeError):
             await async_console.auth.logout()
@@ -151,6 +158,6 @@ def test_context_managers_close_their_own_http_client_only(server: Any) -> None:
     asyncio.run(run())
 
     with httpx.Client() as shared:
-        with ConsoleClient(base_url=server.base_url, http_client=shared) as console:
+        with ConsoleClient(base_url=sdk_server.base_url, http_client=shared) as console:
             console.auth.logout()
-        assert shared.get(f"{server.base_url}/healthz").status_code == 200
+        assert shared.get(f"{sdk_server.base_url}/healthz").status_code == 200
