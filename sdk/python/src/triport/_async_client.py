@@ -4,58 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import os
+from functools import cached_property
 from types import TracebackType
 from typing import TypeVar
 
 import httpx
 
-from ._core import DEFAULT_TIMEOUT, ConsoleCore, Operation, Sleep
+from ._base_client import BaseConsoleClient
+from ._core import Operation, Sleep
 from ._models import Challenge, CreatedKey, Key, Me, RotatedKey, User
-from ._retry import DEFAULT_LOGOUT_DEADLINE, DEFAULT_MAX_RETRIES
 
 __all__ = ["AsyncConsoleClient"]
 
 T = TypeVar("T")
 
 
-class AsyncConsoleClient:
-    """Asynchronous twin of :class:`triport.ConsoleClient`: the same surface, awaited.
+class AsyncConsoleClient(BaseConsoleClient[httpx.AsyncClient]):
+    """The asyncio twin of :class:`ConsoleClient`: the same arguments and methods, awaited."""
 
-    ``base_url`` defaults to ``$TRIPORT_BASE_URL`` or ``https://api.triport.io``; with a
-    ``session_file`` (or ``$TRIPORT_SESSION_FILE``) the session survives between runs.
-    """
+    def _new_http_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        logout_deadline: float = DEFAULT_LOGOUT_DEADLINE,
-        session_file: str | os.PathLike[str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self._core = ConsoleCore(
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            logout_deadline=logout_deadline,
-            session_file=session_file,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
-        self.auth = AsyncAuth(self)
-        self.keys = AsyncKeys(self)
+    @cached_property
+    def auth(self) -> AsyncAuth:
+        """Sign-in, the current session, and logout."""
+        return AsyncAuth(self)
 
-    @property
-    def base_url(self) -> str:
-        return self._core.base_url
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        """A copy of the console cookies held (``nl_session``, ``nl_csrf``): secrets, do not log."""
-        return self._core.cookies.values()
+    @cached_property
+    def keys(self) -> AsyncKeys:
+        """The API keys of the signed-in user."""
+        return AsyncKeys(self)
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -229,13 +229,15 @@ class ConsoleCore:
             # The last attempt starts just before the deadline rather than being skipped.
             delay = min(delay, ends_at - time.monotonic() - MIN_ATTEMPT_SECONDS)
             if delay < 0:
-                raise LogoutFailedError(
+                failure = LogoutFailedError(
                     f"The session was not revoked within {limit:g}s ({attempts} attempts, last: "
                     f"{error}); the session cookie is kept: call logout() again.",
                     status=error.status,
+                    code="logout_failed",
                     request_id=error.request_id,
-                    attempts=attempts,
-                ) from (outcome if isinstance(outcome, Exception) else error)
+                )
+                failure.attempts = attempts
+                raise failure from (outcome if isinstance(outcome, Exception) else error)
             logger.info(
                 "logout attempt %d failed (%s); retry in %.2fs", attempts, error.code, delay
             )

@@ -78,17 +78,7 @@ class ConflictError(TriportError):
 class RateLimitError(TriportError):
     """429 ``rate_limited``; ``retry_after`` is the server's wait in seconds, when given."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        code: str,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code, request_id=request_id)
-        self.retry_after = retry_after
+    retry_after: float | None = None
 
 
 class ServerError(TriportError):
@@ -102,17 +92,7 @@ class LogoutFailedError(ServerError):
     to finish the job. ``attempts`` counts the requests that were sent.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        code: str = "logout_failed",
-        request_id: str | None = None,
-        attempts: int = 0,
-    ) -> None:
-        super().__init__(message, status=status, code=code, request_id=request_id)
-        self.attempts = attempts
+    attempts: int = 0
 
 
 _BY_CODE: dict[str, type[TriportError]] = {
@@ -173,12 +153,9 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
     request_id = fields.get("request_id")
     if not isinstance(request_id, str):
         request_id = headers.get("x-request-id")
-    cls = _error_class(status, code)
-    if issubclass(cls, RateLimitError):
-        retry_after = parse_retry_after(fields.get("retry_after"))
-        if retry_after is None:
-            retry_after = parse_retry_after(headers.get("retry-after"))
-        return cls(
-            message, status=status, code=code, request_id=request_id, retry_after=retry_after
-        )
-    return cls(message, status=status, code=code, request_id=request_id)
+    error = _error_class(status, code)(message, status=status, code=code, request_id=request_id)
+    if isinstance(error, RateLimitError):
+        error.retry_after = parse_retry_after(fields.get("retry_after"))
+        if error.retry_after is None:
+            error.retry_after = parse_retry_after(headers.get("retry-after"))
+    return error
