@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from triport import LogoutFailedError
 
-from tests.support.harness import write_lock
+from tests.support.harness import (
+    ServerProcess,
+    SmtpSink,
+    create_database,
+    drop_database,
+    write_lock,
+)
 
 from .conftest import DB_TIMEOUT
 from .redaction import me_status, redact
@@ -41,6 +47,15 @@ def lock_held_for(database_url: str, seconds: float) -> Iterator[None]:
         thread.join(30)
 
 
+def failed_attempts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The error code of each failed logout attempt, from the SDK's ``triport`` logger."""
+    return [
+        str(record.args[1])  # type: ignore[index]
+        for record in caplog.records
+        if record.name == "triport" and record.getMessage().startswith("logout attempt")
+    ]
+
+
 def test_logout_retries_until_the_lock_is_released_then_succeeds(
     any_store_server: Any,
     make_console: Callable[..., Any],
@@ -59,9 +74,9 @@ def test_logout_retries_until_the_lock_is_released_then_succeeds(
         console.auth.logout(deadline=30)
         elapsed = time.monotonic() - started
 
-    failures = [r.args for r in caplog.records if r.getMessage().startswith("logout attempt")]
+    failures = failed_attempts(caplog)
     assert failures, "logout succeeded at once: the lock did not make any attempt fail"
-    assert all(args[1] == "logout_failed" for args in failures)  # type: ignore[index]
+    assert set(failures) == {"logout_failed"}
     # It could only succeed once the lock was gone.
     assert elapsed >= LOCK_SECONDS - 0.5
     assert redact(console.cookies) == {}
@@ -106,3 +121,58 @@ def test_logout_past_its_deadline_keeps_the_cookies_and_a_second_call_finishes(
     assert redact(console.cookies) == {}
     assert me_status(server.base_url, cookies) == 401
     assert not session_file.exists()
+
+
+def test_logout_retries_its_own_timeouts_until_the_server_answers_in_time(
+    sdk_server: Any,
+    make_console: Callable[..., Any],
+    sign_in: Callable[[Any, str], None],
+    email: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    session_file = tmp_path / "session.json"
+    sign_in(make_console(base_url=sdk_server.base_url, session_file=session_file), email)
+    # Gives up on each attempt before the server's own lock timeout can answer 500.
+    impatient = make_console(base_url=sdk_server.base_url, session_file=session_file, timeout=0.2)
+    cookies = redact(impatient.cookies)
+    caplog.set_level(logging.INFO, logger="triport")
+
+    with lock_held_for(sdk_server.database_url, 2.0):
+        impatient.auth.logout(deadline=30)
+
+    assert "connection_error" in failed_attempts(caplog)
+    assert redact(impatient.cookies) == {}
+    assert me_status(sdk_server.base_url, cookies) == 401
+
+
+def test_logout_retries_through_a_server_restart(
+    smtp_sink: SmtpSink,
+    make_console: Callable[..., Any],
+    sign_in: Callable[[Any, str], None],
+    email: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database_url = create_database("sqlite")
+    first = ServerProcess(database_url, mail_url=smtp_sink.url).start()
+    replacement = ServerProcess(database_url, mail_url=smtp_sink.url, port=first.port)
+    restart = threading.Timer(1.0, replacement.start)
+    try:
+        console = make_console(base_url=first.base_url)
+        sign_in(console, email)
+        cookies = redact(console.cookies)
+        first.stop()
+        caplog.set_level(logging.INFO, logger="triport")
+
+        restart.start()  # nothing listens on the port until then: connections are refused
+        console.auth.logout(deadline=30)
+        restart.join()
+
+        assert "connection_error" in failed_attempts(caplog)
+        assert redact(console.cookies) == {}
+        assert me_status(replacement.base_url, cookies) == 401
+    finally:
+        restart.cancel()
+        first.stop()
+        replacement.stop()
+        drop_database(database_url)
