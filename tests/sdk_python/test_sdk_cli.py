@@ -36,7 +36,12 @@ class Cli:
 
     def __call__(self, *args: str) -> Run:
         done = subprocess.run(
-            [self.path, *args], env=self.env, capture_output=True, text=True, timeout=60
+            [self.path, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return Run(done.returncode, done.stderr, done.stdout)
 
@@ -140,7 +145,10 @@ def test_login_in_two_steps_for_scripts(cli: Cli, smtp_sink: Any, email: str) ->
     assert cli("me").code == 1
 
 
-def test_errors_exit_non_zero_with_the_code(cli: Cli) -> None:
+def test_errors_exit_non_zero_with_the_code(cli: Cli, email: str) -> None:
+    no_code = cli("login", "--email", email)  # stdin is empty
+    assert no_code.code == 1
+    assert "no code entered" in no_code.err
     bad = cli("login", "--email", "nobody", "--send-only")
     assert bad.code == 1
     assert "invalid_email" in bad.err

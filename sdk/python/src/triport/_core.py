@@ -211,6 +211,7 @@ class ConsoleCore:
             outcome = yield self.build("POST", "/v1/auth/logout", timeout=timeout)
             attempts += 1
             floor = 0.0
+            # A failed attempt's Set-Cookie is ignored: only a 200 may make the client forget.
             if isinstance(outcome, httpx.Response):
                 if outcome.is_success:
                     self.cookies.clear()
@@ -225,10 +226,11 @@ class ConsoleCore:
                 error = _connection_error("logout", outcome)
             else:
                 raise _connection_error("logout", outcome) from outcome
-            delay = max(backoff_delay(attempts - 1, self._rng), floor)
-            # The last attempt starts just before the deadline rather than being skipped.
-            delay = min(delay, ends_at - time.monotonic() - MIN_ATTEMPT_SECONDS)
-            if delay < 0:
+            # The last attempt starts just before the deadline rather than being skipped, unless
+            # the server asked (Retry-After) for a longer wait than the time that is left.
+            time_left = ends_at - time.monotonic() - MIN_ATTEMPT_SECONDS
+            delay = min(max(backoff_delay(attempts - 1, self._rng), floor), time_left)
+            if delay < 0 or floor > time_left:
                 failure = LogoutFailedError(
                     f"The session was not revoked within {limit:g}s ({attempts} attempts, last: "
                     f"{error}); the session cookie is kept: call logout() again.",

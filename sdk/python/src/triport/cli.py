@@ -94,7 +94,10 @@ def _key_line(key: Key) -> str:
 def _read_code(email: str) -> str:
     # The prompt goes to stderr so that stdout stays clean for --json.
     print(f"Enter the 6-digit code sent to {email}: ", end="", file=sys.stderr, flush=True)
-    return sys.stdin.readline().strip()
+    code = sys.stdin.readline().strip()
+    if not code:
+        raise SystemExit("triport: no code entered")
+    return code
 
 
 def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list[str]]:
