@@ -62,9 +62,9 @@ def _start_server(store: str, smtp_sink: SmtpSink) -> Iterator[Server]:
         drop_database(database_url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sdk_server(smtp_sink: SmtpSink) -> Iterator[Server]:
-    """A server on SQLite, shared by the tests of one module (each uses its own user)."""
+    """A server on SQLite shared by the SDK tests (each signs in as its own user)."""
     yield from _start_server("sqlite", smtp_sink)
 
 
