@@ -110,7 +110,7 @@ def test_logout_past_its_deadline_keeps_the_cookies_and_a_second_call_finishes(
     assert failure.value.attempts >= 2
     # The last attempt ended in the server's 500, or in a timeout cut short by the deadline.
     assert failure.value.status in (500, None)
-    assert deadline - 0.5 <= elapsed <= deadline + 1.0
+    assert deadline - 0.1 <= elapsed <= deadline + 2.0
     # The session is still live, and the client still holds what it takes to end it.
     assert redact(console.cookies) == cookies
     assert redact(json.loads(session_file.read_text())["sessions"][server.base_url]) == cookies
