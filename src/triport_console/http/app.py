@@ -73,7 +73,9 @@ class ConsoleApp:
             WalletLoginService(store, sessions, settings), auth.signed_in, self.log
         )
         google = GoogleRoutes(
-            GoogleLoginService(store, sessions, settings), self.cookies, settings.console_base,
+            GoogleLoginService(store, sessions, settings),
+            self.cookies,
+            settings.console_base,
             self.log,
         )
         console = ConsoleRoutes(

@@ -285,8 +285,12 @@ class PostgresStore(Store):
             await conn.execute(
                 "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
                 "expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                challenge.nonce, challenge.chain, challenge.address, challenge.message,
-                challenge.issued_at, challenge.expires_at,
+                challenge.nonce,
+                challenge.chain,
+                challenge.address,
+                challenge.message,
+                challenge.issued_at,
+                challenge.expires_at,
             )
 
     async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
@@ -294,12 +298,17 @@ class PostgresStore(Store):
             row = await conn.fetchrow(
                 "SELECT chain, address, message, issued_at, expires_at FROM wallet_challenges "
                 "WHERE nonce = $1 AND used_at IS NULL AND expires_at > $2",
-                nonce, now,
+                nonce,
+                now,
             )
         if row is None:
             return None
         return WalletChallenge(
-            nonce, row["chain"], row["address"], row["message"], row["issued_at"],
+            nonce,
+            row["chain"],
+            row["address"],
+            row["message"],
+            row["issued_at"],
             row["expires_at"],
         )
 
@@ -312,7 +321,8 @@ class PostgresStore(Store):
             burned = await conn.execute(
                 "UPDATE wallet_challenges SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL "
                 "AND expires_at > $2",
-                nonce, session.created_at,
+                nonce,
+                session.created_at,
             )
             if burned != "UPDATE 1":
                 return None

@@ -398,8 +398,14 @@ class SQLiteStore(Store):
             lambda conn: conn.execute(
                 "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
                 "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (challenge.nonce, challenge.chain, challenge.address, challenge.message,
-                 ts(challenge.issued_at), ts(challenge.expires_at)),
+                (
+                    challenge.nonce,
+                    challenge.chain,
+                    challenge.address,
+                    challenge.message,
+                    ts(challenge.issued_at),
+                    ts(challenge.expires_at),
+                ),
             )
         )
 
