@@ -39,6 +39,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # Each logout attempt under a held write lock fails after this many seconds.
 DB_TIMEOUT = "0.5"
+# A loaded machine (four test workers on two cores) can take a while to start a server.
+SERVER_START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -55,7 +57,7 @@ def _start_server(store: str, smtp_sink: SmtpSink) -> Iterator[Server]:
         database_url, mail_url=smtp_sink.url, env={"TRIPORT_DB_TIMEOUT": DB_TIMEOUT}, workers=1
     )
     try:
-        process.start()
+        process.start(timeout=SERVER_START_TIMEOUT)
         yield Server(process.base_url, database_url)
     finally:
         process.stop()

@@ -22,7 +22,7 @@ from tests.support.harness import (
     write_lock,
 )
 
-from .conftest import DB_TIMEOUT
+from .conftest import DB_TIMEOUT, SERVER_START_TIMEOUT
 from .redaction import me_status, redact
 
 LOCK_SECONDS = 2.5
@@ -154,9 +154,9 @@ def test_logout_retries_through_a_server_restart(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     database_url = create_database("sqlite")
-    first = ServerProcess(database_url, mail_url=smtp_sink.url).start()
+    first = ServerProcess(database_url, mail_url=smtp_sink.url).start(SERVER_START_TIMEOUT)
     replacement = ServerProcess(database_url, mail_url=smtp_sink.url, port=first.port)
-    restart = threading.Timer(1.0, replacement.start)
+    restart = threading.Timer(1.0, replacement.start, [SERVER_START_TIMEOUT])
     try:
         console = make_console(base_url=first.base_url)
         sign_in(console, email)
@@ -165,7 +165,7 @@ def test_logout_retries_through_a_server_restart(
         caplog.set_level(logging.INFO, logger="triport")
 
         restart.start()  # nothing listens on the port until then: connections are refused
-        console.auth.logout(deadline=30)
+        console.auth.logout(deadline=90)
         restart.join()
 
         assert "connection_error" in failed_attempts(caplog)
