@@ -59,14 +59,6 @@ def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture(scope="session")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="session")
 def allowed_site() -> Iterator[StaticSite]:
     """A page origin listed in TRIPORT_ALLOWED_ORIGINS."""
     site = StaticSite()
@@ -85,8 +77,8 @@ def foreign_site() -> Iterator[StaticSite]:
 
 
 @pytest.fixture(scope="session")
-def api(sink: SmtpSink, allowed_site: StaticSite) -> Iterator[Api]:
+def api(smtp_sink: SmtpSink, allowed_site: StaticSite) -> Iterator[Api]:
     """One server on SQLite for the suite; a 1 s store timeout keeps the failure test short."""
     env = {"TRIPORT_ALLOWED_ORIGINS": allowed_site.origin, "TRIPORT_DB_TIMEOUT": "1"}
-    with running_api("sqlite", sink, env) as api:
+    with running_api("sqlite", smtp_sink, env) as api:
         yield api

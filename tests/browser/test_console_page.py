@@ -19,6 +19,7 @@ from tests.browser.support import (
     session_token,
     sign_in_through_page,
 )
+from tests.conftest import require_postgres
 from tests.support.harness import SmtpSink, write_lock
 
 pytestmark = pytest.mark.browser
@@ -50,12 +51,12 @@ def expect_signed_out(page: Page, context: BrowserContext, api: Api) -> None:
 
 
 def test_full_journey_sign_in_keys_and_sign_out(
-    page: Page, context: BrowserContext, api: Api, sink: SmtpSink
+    page: Page, context: BrowserContext, api: Api, smtp_sink: SmtpSink
 ) -> None:
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=api.base_url)
     email = new_email("journey")
     page.goto(f"{api.base_url}/login")
-    sign_in_through_page(page, sink, email)
+    sign_in_through_page(page, smtp_sink, email)
 
     expect(page.locator("#me-provider")).to_have_text("email")
     expect(page.get_by_text("It will not be shown again")).to_be_visible()
@@ -101,10 +102,10 @@ def test_full_journey_sign_in_keys_and_sign_out(
 
 
 def test_cookies_in_the_browser_store_have_the_spec_attributes(
-    page: Page, context: BrowserContext, api: Api, sink: SmtpSink
+    page: Page, context: BrowserContext, api: Api, smtp_sink: SmtpSink
 ) -> None:
     page.goto(f"{api.base_url}/login")
-    sign_in_through_page(page, sink, new_email("cookies"))
+    sign_in_through_page(page, smtp_sink, new_email("cookies"))
     signed_in_at = time.time()
     cookies = cookie_attributes(context, api.base_url)
 
@@ -127,11 +128,13 @@ def test_cookies_in_the_browser_store_have_the_spec_attributes(
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_sign_out_stays_pending_under_a_store_failure_and_finishes_by_itself(
-    page: Page, context: BrowserContext, sink: SmtpSink, store: str
+    page: Page, context: BrowserContext, smtp_sink: SmtpSink, store: str
 ) -> None:
-    with running_api(store, sink, {"TRIPORT_DB_TIMEOUT": "1"}) as api:
+    if store == "postgres":
+        require_postgres()
+    with running_api(store, smtp_sink, {"TRIPORT_DB_TIMEOUT": "1"}) as api:
         page.goto(f"{api.base_url}/login")
-        sign_in_through_page(page, sink, new_email(f"pending-{store}"))
+        sign_in_through_page(page, smtp_sink, new_email(f"pending-{store}"))
         token = session_token(context, api.base_url)
         status = page.locator("#status")
 

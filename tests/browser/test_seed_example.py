@@ -35,11 +35,11 @@ READ_ME = """async (url) => {
 
 
 def test_seed_example_from_an_allowed_origin_logs_out(
-    page: Page, context: BrowserContext, api: Api, allowed_site: StaticSite, sink: SmtpSink
+    page: Page, context: BrowserContext, api: Api, allowed_site: StaticSite, smtp_sink: SmtpSink
 ) -> None:
     allowed_site.serve_seed_page(api.localhost_url)
     page.goto(allowed_site.origin + "/")
-    sign_in_by_fetch(page, api.localhost_url, sink, new_email("seed"))
+    sign_in_by_fetch(page, api.localhost_url, smtp_sink, new_email("seed"))
     assert "nl_session" in cookie_attributes(context, api.localhost_url)
     token = session_token(context, api.localhost_url)
     assert page.evaluate(READ_ME, f"{api.localhost_url}/v1/auth/me") == "200"
@@ -57,12 +57,12 @@ def test_seed_example_from_a_foreign_origin_can_neither_read_nor_log_out(
     api: Api,
     allowed_site: StaticSite,
     foreign_site: StaticSite,
-    sink: SmtpSink,
+    smtp_sink: SmtpSink,
 ) -> None:
     allowed_site.serve_seed_page(api.localhost_url)
     foreign_site.serve_seed_page(api.localhost_url)
     page.goto(allowed_site.origin + "/")
-    sign_in_by_fetch(page, api.localhost_url, sink, new_email("foreign"))
+    sign_in_by_fetch(page, api.localhost_url, smtp_sink, new_email("foreign"))
     token = session_token(context, api.localhost_url)
 
     page.goto(foreign_site.origin + "/")
