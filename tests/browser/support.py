@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.conftest import require_postgres
 from tests.support.harness import ServerProcess, SmtpSink, create_database, drop_database
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEED_SNIPPET = (Path(__file__).parent / "seed_logout.js").read_text()
 SEED_BASE_URL = "https://api.triport.io"
+T = TypeVar("T")
 
 
 class StaticSite:
@@ -78,17 +81,26 @@ class Api:
         return self.base_url.replace("://127.0.0.1:", "://localhost:")
 
 
+def off_the_loop(function: Callable[..., T], *args: Any) -> T:
+    """Runs a harness call on a plain thread: Playwright's sync API keeps an asyncio loop
+    running on this one, and the PostgreSQL helpers call asyncio.run()."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
 @contextmanager
 def running_api(store: str, sink: SmtpSink, env: dict[str, str]) -> Iterator[Api]:
     """A fresh database and a real `triport-console serve` process on it."""
-    database_url = create_database(store)
+    if store == "postgres":
+        off_the_loop(require_postgres)
+    database_url = off_the_loop(create_database, store)
     server = ServerProcess(database_url, mail_url=sink.url, env=env, workers=1)
     try:
         server.start()
         yield Api(server.base_url, database_url)
     finally:
         server.stop()
-        drop_database(database_url)
+        off_the_loop(drop_database, database_url)
 
 
 def new_email(label: str) -> str:
@@ -155,5 +167,7 @@ def session_is_live(api: Api, token: str) -> bool:
 
 
 def screenshot(page: Page, name: str) -> None:
+    """Saves test-artifacts/<name>.png with the one-time secret masked: artifacts hold no secrets."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    secret = page.locator("#secret-value")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, mask=[secret])

@@ -19,7 +19,6 @@ from tests.browser.support import (
     session_token,
     sign_in_through_page,
 )
-from tests.conftest import require_postgres
 from tests.support.harness import SmtpSink, write_lock
 
 pytestmark = pytest.mark.browser
@@ -130,8 +129,6 @@ def test_cookies_in_the_browser_store_have_the_spec_attributes(
 def test_sign_out_stays_pending_under_a_store_failure_and_finishes_by_itself(
     page: Page, context: BrowserContext, smtp_sink: SmtpSink, store: str
 ) -> None:
-    if store == "postgres":
-        require_postgres()
     with running_api(store, smtp_sink, {"TRIPORT_DB_TIMEOUT": "1"}) as api:
         page.goto(f"{api.base_url}/login")
         sign_in_through_page(page, smtp_sink, new_email(f"pending-{store}"))
