@@ -109,13 +109,21 @@ class ConsoleApp:
         except DomainError as error:
             response = domain_error_response(error, request.request_id)
             if error.code == "internal":
-                self.log.error("store_failure", request_id=request.request_id,
-                               path=request.path, error=type(error).__name__)
+                self.log.error(
+                    "store_failure",
+                    request_id=request.request_id,
+                    path=request.path,
+                    error=type(error).__name__,
+                )
             elif error.code.startswith(("csrf_", "rate_")):
                 self.log.warning(error.code, request_id=request.request_id, path=request.path)
         except Exception as exc:  # a bug: answer in the envelope, log the type, never the data
-            self.log.error("unhandled_exception", request_id=request.request_id,
-                           path=request.path, error=type(exc).__name__)
+            self.log.error(
+                "unhandled_exception",
+                request_id=request.request_id,
+                path=request.path,
+                error=type(exc).__name__,
+            )
             response = error_response("internal", request.request_id)
         headers = response.headers
         headers.append((b"content-length", str(len(response.body)).encode()))
