@@ -167,7 +167,7 @@ def session_is_live(api: Api, token: str) -> bool:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Saves test-artifacts/<name>.png with the one-time secret masked: artifacts hold no secrets."""
+    """Saves test-artifacts/<name>.png, the one-time secret masked: artifacts hold no secrets."""
     ARTIFACTS.mkdir(exist_ok=True)
     secret = page.locator("#secret-value")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, mask=[secret])

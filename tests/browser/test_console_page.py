@@ -35,7 +35,11 @@ def key_row(page: Page, secret: str) -> tuple[str, Locator]:
 
 def read_secret(page: Page, label: str) -> str:
     """The one-time secret the page shows under `label`; checked to look like a key secret."""
-    secret = page.get_by_label(label, exact=True).input_value()
+    shown = page.get_by_label(label, exact=True)
+    alert = page.get_by_role("alert")
+    expect(shown.or_(alert).first).to_be_visible()
+    assert not alert.is_visible(), alert.text_content()  # the server's message, never a secret
+    secret = shown.input_value()
     looks_like_a_key = KEY_SECRET.fullmatch(secret) is not None
     assert looks_like_a_key, f"{label!r} does not hold a key secret"
     return secret
