@@ -94,7 +94,9 @@ def test_full_journey_sign_in_keys_and_sign_out(
     page.get_by_role("button", name=f"Revoke key CI key — {rotated_prefix}…").click()
     expect(page.locator("#status")).to_have_text("Key revoked.")
     expect(rotated_row).to_contain_text("revoked")
+    expect(page.locator("#secret")).to_be_hidden()  # a revoked key's secret is of no use
     expect(page.locator("#key-rows tr", has_text="(default)")).to_contain_text("active")
+    screenshot(page, "console-keys")
 
     page.get_by_role("button", name="Sign out").click()
     expect_signed_out(page, context, api)

@@ -92,12 +92,14 @@ function showAccount(me) {
   $("signin").hidden = true;
   for (const id of ["account", "keys", "signout"]) $(id).hidden = false;
   setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? me.user.id}.`);
-  if (me.default_key.raw) showSecret("Secret of your default key", me.default_key.raw);
+  if (me.default_key.raw) showSecret("Secret of your default key", me.default_key);
 }
 
-function showSecret(label, raw) {
+/** Shows the one-time secret of `key` (an object with `id` and `raw`). */
+function showSecret(label, key) {
   $("secret-label").textContent = label;
-  $("secret-value").value = raw;
+  $("secret-value").value = key.raw;
+  $("secret").dataset.keyId = key.id;
   $("secret").hidden = false;
   $("secret-value").focus(); // announces the secret's label to screen readers
   $("secret-value").setSelectionRange(0, 0);
@@ -106,6 +108,7 @@ function showSecret(label, raw) {
 function hideSecret() {
   $("secret").hidden = true;
   $("secret-value").value = "";
+  delete $("secret").dataset.keyId;
 }
 
 function renderKeys(keys) {
@@ -205,7 +208,7 @@ async function createKey() {
   const answer = await api("POST", "/v1/keys", { name: $("key-name").value });
   $("key-name").value = "";
   await loadKeys();
-  showSecret(`Secret of the new key “${answer.key.name}”`, answer.raw);
+  showSecret(`Secret of the new key “${answer.key.name}”`, { id: answer.key.id, raw: answer.raw });
 }
 
 async function keyAction(event) {
@@ -214,6 +217,7 @@ async function keyAction(event) {
   const id = encodeURIComponent(button.dataset.id);
   if (button.dataset.action === "revoke") {
     await api("DELETE", `/v1/keys/${id}`);
+    if ($("secret").dataset.keyId === button.dataset.id) hideSecret(); // a dead key's secret
     await loadKeys();
     setStatus("Key revoked.");
     return;
@@ -221,7 +225,7 @@ async function keyAction(event) {
   const answer = await api("POST", `/v1/keys/${id}/rotate`);
   if (answer.new.is_default) $("me-key").textContent = describeKey(answer.new);
   await loadKeys();
-  showSecret(`New secret of the rotated key “${answer.new.name}”`, answer.raw);
+  showSecret(`New secret of the rotated key “${answer.new.name}”`, { id: answer.new.id, raw: answer.raw });
 }
 
 async function copySecret() {
