@@ -149,6 +149,10 @@ def test_sign_out_stays_pending_under_a_store_failure_and_finishes_by_itself(
             screenshot(page, f"console-signout-pending-{store}")
             assert "nl_session" in cookie_attributes(context, api.base_url)
             expect(page.get_by_role("button", name="Sign out")).to_be_disabled()
+            # A reload does not end the retries: the page resumes the pending sign-out.
+            page.reload()
+            expect(status).to_contain_text("Signing out… (pending, retrying)")
+            expect(page.get_by_label("Email address")).to_be_hidden()
         released_at = time.monotonic()
 
         expect(status).to_have_text("You are signed out.", timeout=20_000)

@@ -25,7 +25,8 @@ function readCookie(name) {
 /** An error answer of the API; `message` is the server's own text. */
 class ApiError extends Error {
   constructor(status, body) {
-    super(body && typeof body.message === "string" ? body.message : `The server answered HTTP ${status}.`);
+    const message = body && typeof body.message === "string" ? body.message : null;
+    super(message ?? `The server answered HTTP ${status}.`);
     this.status = status;
     this.requestId = body && body.request_id;
   }
@@ -78,6 +79,7 @@ function describeKey(key) {
 function showSignIn(message) {
   for (const id of ["account", "keys", "signout"]) $(id).hidden = true;
   hideSecret();
+  $("key-rows").replaceChildren();
   $("signin").hidden = false;
   $("email-form").hidden = false;
   $("code-form").hidden = true;
@@ -182,7 +184,8 @@ async function startEmail() {
 }
 
 async function verifyCode() {
-  await api("POST", "/v1/auth/email/verify", { request_id: loginRequestId, code: $("code").value.trim() });
+  const code = $("code").value.trim();
+  await api("POST", "/v1/auth/email/verify", { request_id: loginRequestId, code });
   $("code").value = "";
   await loadAccount();
 }
@@ -208,12 +211,11 @@ async function createKey() {
   const answer = await api("POST", "/v1/keys", { name: $("key-name").value });
   $("key-name").value = "";
   await loadKeys();
-  showSecret(`Secret of the new key “${answer.key.name}”`, { id: answer.key.id, raw: answer.raw });
+  const label = `Secret of the new key “${answer.key.name}”`;
+  showSecret(label, { id: answer.key.id, raw: answer.raw });
 }
 
-async function keyAction(event) {
-  const button = event.target.closest("button[data-action]");
-  if (!button) return;
+async function keyAction(button) {
   const id = encodeURIComponent(button.dataset.id);
   if (button.dataset.action === "revoke") {
     await api("DELETE", `/v1/keys/${id}`);
@@ -225,7 +227,8 @@ async function keyAction(event) {
   const answer = await api("POST", `/v1/keys/${id}/rotate`);
   if (answer.new.is_default) $("me-key").textContent = describeKey(answer.new);
   await loadKeys();
-  showSecret(`New secret of the rotated key “${answer.new.name}”`, { id: answer.new.id, raw: answer.raw });
+  const label = `New secret of the rotated key “${answer.new.name}”`;
+  showSecret(label, { id: answer.new.id, raw: answer.raw });
 }
 
 async function copySecret() {
@@ -254,7 +257,7 @@ async function signOut() {
         await api("POST", "/v1/auth/logout");
         break;
       } catch (err) {
-        if (err.status !== 0 && err.status < 500) throw err; // e.g. csrf_invalid: retrying cannot help
+        if (err.status !== 0 && err.status < 500) throw err; // csrf_invalid: a retry cannot help
         const next = `Next attempt in ${delay / 1000} s.`;
         setStatus(`Signing out… (pending, retrying) ${err.message} ${next}`, true);
         await sleep(delay);
@@ -265,6 +268,7 @@ async function signOut() {
   } catch (err) {
     setStatus("");
     showError(err);
+    if ($("account").hidden) loadAccount().catch(showError); // resumed after a reload
   } finally {
     sessionStorage.removeItem(SIGNING_OUT);
     $("signout").disabled = false;
@@ -297,7 +301,10 @@ function boot() {
   $("code-form").addEventListener("submit", handler(verifyCode));
   $("code-back").addEventListener("click", () => showSignIn(""));
   $("create-form").addEventListener("submit", handler(createKey));
-  $("key-rows").addEventListener("click", handler(keyAction));
+  $("key-rows").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button) run(() => keyAction(button), button);
+  });
   $("secret-copy").addEventListener("click", handler(copySecret));
   $("secret-done").addEventListener("click", hideSecret);
   $("signout").addEventListener("click", signOut);
