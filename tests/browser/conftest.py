@@ -54,8 +54,20 @@ def context(chromium: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab that fails its test on an uncaught script error or a Content-Security-Policy refusal
+    (the server sends a strict CSP, so an inline script or a foreign resource would break)."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    assert not problems, problems
 
 
 @pytest.fixture(scope="session")
