@@ -160,16 +160,3 @@ def test_sign_out_stays_pending_under_a_store_failure_and_finishes_by_itself(
         expect_signed_out(page, context, api)
         assert not session_is_live(api, token)
         assert finished_after < 10, finished_after  # the backoff is capped at 8 s
-
-
-def test_google_button_follows_the_server_config_and_errors_are_shown(page: Page, api: Api) -> None:
-    page.goto(f"{api.base_url}/login")
-    expect(page.get_by_label("Email address")).to_be_visible()
-    expect(page.get_by_role("link", name="Sign in with Google")).to_be_hidden()
-
-    # Not configured: the server sends the browser back to /login?error=google_disabled.
-    page.goto(f"{api.base_url}/v1/auth/google/start")
-    expect(page.get_by_role("alert")).to_have_text(
-        "Google sign-in is not configured on this server."
-    )
-    assert "error=" not in page.url  # a reload does not show the old error again
