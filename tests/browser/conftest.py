@@ -73,19 +73,15 @@ def page(context: BrowserContext) -> Iterator[Page]:
 @pytest.fixture(scope="session")
 def allowed_site() -> Iterator[StaticSite]:
     """A page origin listed in TRIPORT_ALLOWED_ORIGINS."""
-    site = StaticSite()
-    site.start()
-    yield site
-    site.stop()
+    with StaticSite() as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
 def foreign_site() -> Iterator[StaticSite]:
     """A page origin the server does not allow."""
-    site = StaticSite()
-    site.start()
-    yield site
-    site.stop()
+    with StaticSite() as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
