@@ -138,6 +138,8 @@ class ConsoleApp:
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+        if not self.log.enabled("info"):
+            return
         self.log.info(
             "request",
             request_id=request.request_id,

@@ -41,6 +41,7 @@ CSRF_HEADER = {
     "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
     "schema": {"type": "string", "maxLength": 256},
 }
+HTML_PAGE = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
 SESSION: list[dict[str, list[str]]] = [{"session": []}]
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 
@@ -183,6 +184,43 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors("invalid_request", "invalid_code", "rate_limited", *MUTATION_ERRORS),
             },
+        }
+    },
+    "/v1/console/config": {
+        "get": {
+            "summary": "What the console page should offer (e.g. the Google button)",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["google_enabled"],
+                        "properties": {"google_enabled": {"type": "boolean"}},
+                    },
+                    "Console configuration",
+                )
+            },
+        }
+    },
+    **{
+        path: {"get": {"summary": "The console page", "responses": {"200": HTML_PAGE}}}
+        for path in ("/", "/login", "/app/chains")
+    },
+    "/console-static/{name}": {
+        "get": {
+            "summary": "A file of the console page",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {"description": "The file"},
+                "404": {"description": "No such file", "content": {"text/plain": {}}},
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
         }
     },
     "/healthz": {
