@@ -122,10 +122,14 @@ function renderKeys(keys) {
       tr.append(td);
       return td;
     };
-    cell(key.is_default ? `${key.name} (default)` : key.name);
-    cell(key.key_prefix).classList.add("mono");
+    const details = [key.key_prefix, `created ${key.created_at.slice(0, 10)}`].map((text) => {
+      const line = document.createElement("span");
+      line.className = "detail";
+      line.textContent = text;
+      return line;
+    });
+    cell(key.is_default ? `${key.name} (default)` : key.name).append(...details);
     cell(key.status).classList.add(key.status);
-    cell(key.created_at.slice(0, 10));
     const actions = cell("");
     if (key.status === "active") {
       actions.append(keyButton("rotate", "Rotate", key));
