@@ -31,7 +31,16 @@ from typing import Any, TypeVar
 import orjson
 
 from ..errors import DomainError, StoreUnavailable
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 from . import migrations
 from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 
@@ -381,6 +390,44 @@ class SQLiteStore(Store):
             )
             user = _sign_in(conn, Identity("email", email, email=email), session)
             return CodeResult(CodeOutcome.SIGNED_IN, user)
+
+        return await self._writer.run(complete)
+
+    # Wallet challenges ----------------------------------------------------------------------
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (challenge.nonce, challenge.chain, challenge.address, challenge.message,
+                 ts(challenge.issued_at), ts(challenge.expires_at)),
+            )
+        )
+
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        rows = self._read(
+            "SELECT nonce, chain, address, message, issued_at, expires_at FROM wallet_challenges "
+            "WHERE nonce = ? AND used_at IS NULL AND expires_at > ?",
+            (nonce, ts(now)),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return WalletChallenge(row[0], row[1], row[2], row[3], _dt(row[4]), _dt(row[5]))
+
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> User | None:
+            # The single writer serialises this: a second call for the nonce updates no row.
+            burned = conn.execute(
+                "UPDATE wallet_challenges SET used_at = ? WHERE nonce = ? AND used_at IS NULL "
+                "AND expires_at > ?",
+                (at, nonce, at),
+            ).rowcount
+            return _sign_in(conn, identity, session) if burned else None
 
         return await self._writer.run(complete)
 
