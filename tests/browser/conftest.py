@@ -29,8 +29,10 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
+    """Per module, not per session: Playwright's sync API keeps an asyncio loop running on this
+    thread while it is open, and other suites on the same xdist worker need asyncio.run()."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if os.environ.get("CI") == "true":
