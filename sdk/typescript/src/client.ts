@@ -2,22 +2,22 @@ import type { CookieJar } from "tough-cookie";
 import { AuthApi } from "./auth.js";
 import { JarCookies, defaultCookieStore } from "./cookies.js";
 import { KeysApi } from "./keys.js";
-import { DEFAULT_RETRY, Transport, type RetryOptions } from "./transport.js";
+import { Transport, retryPolicy, type RetryOptions } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://api.triport.io";
 
 export interface TriportConsoleOptions {
   /** API origin, optionally with a path prefix (default `https://api.triport.io`). */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** A `fetch` implementation (default: the global one). */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Backoff, deadline and timeout tuning; see `RetryOptions`. */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /**
    * Node.js: the jar holding `nl_session` / `nl_csrf` (default: a fresh in-memory jar). Passing one
    * also selects jar mode in a browser-like environment. Share it to share a session.
    */
-  cookieJar?: CookieJar;
+  cookieJar?: CookieJar | undefined;
 }
 
 /**
@@ -37,7 +37,7 @@ export class TriportConsole {
     this.cookieJar = cookies instanceof JarCookies ? cookies.jar : undefined;
     // Bind so a global fetch is not invoked with the client as `this` (browsers reject that).
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-    const transport = new Transport(this.baseUrl, fetchImpl, cookies, { ...DEFAULT_RETRY, ...options.retry });
+    const transport = new Transport(this.baseUrl, fetchImpl, cookies, retryPolicy(options.retry));
     this.auth = new AuthApi(transport);
     this.keys = new KeysApi(transport);
   }

@@ -11,22 +11,22 @@ import {
 /** Retry tuning. Every field is optional; the defaults suit an interactive console. */
 export interface RetryOptions {
   /** How long `logout()` keeps retrying before it gives up with `LogoutFailedError` (ms, default 60 000). */
-  logoutDeadlineMs?: number;
+  logoutDeadlineMs?: number | undefined;
   /** Upper bound of the first backoff; it doubles on every retry (ms, default 250). */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Ceiling of any single backoff (ms, default 5 000). */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Retries for safe calls (GET, DELETE) after the first attempt (default 2). */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** A 429 asking to wait longer than this is raised instead of waited out (ms, default 60 000). */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
   /** Per-request timeout; a timed-out request fails with `NetworkError` code "timeout" (ms, default 10 000). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
-export type RetryPolicy = Required<RetryOptions>;
+export type RetryPolicy = { [K in keyof RetryOptions]-?: number };
 
-export const DEFAULT_RETRY: RetryPolicy = {
+const DEFAULT_RETRY: RetryPolicy = {
   logoutDeadlineMs: 60_000,
   initialDelayMs: 250,
   maxDelayMs: 5_000,
@@ -35,12 +35,22 @@ export const DEFAULT_RETRY: RetryPolicy = {
   timeoutMs: 10_000,
 };
 
+/** The defaults overlaid with the options the caller set (an explicit `undefined` keeps the default). */
+export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
+  const policy = { ...DEFAULT_RETRY };
+  for (const key of Object.keys(policy) as (keyof RetryPolicy)[]) {
+    const value = options[key];
+    if (value !== undefined) policy[key] = value;
+  }
+  return policy;
+}
+
 export type Method = "GET" | "POST" | "DELETE";
 
 export interface RequestOptions {
   body?: unknown;
   /** Overrides the policy's per-request timeout, so logout never outlives its deadline. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /**

@@ -84,8 +84,8 @@ export interface KeyList {
 
 export interface CreateKeyParams {
   name: string;
-  scopes?: Scope[];
-  rate_limit?: number;
+  scopes?: Scope[] | undefined;
+  rate_limit?: number | undefined;
 }
 
 /** `raw` is the full secret, returned only here. */
