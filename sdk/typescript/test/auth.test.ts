@@ -19,7 +19,7 @@ after(async () => {
 
 test("emailStart and emailVerify sign in; me returns the default key's secret once", async () => {
   const client = new TriportConsole({ baseUrl: harness.baseUrl });
-  const email = uniqueEmail("Ada");
+  const email = uniqueEmail("ada");
   const started = await client.auth.emailStart(`  ${email.toUpperCase()} `);
   assert.match(started.request_id, UUID);
   const { user } = await client.auth.emailVerify(started.request_id, await harness.code(email));
