@@ -1,7 +1,7 @@
 /** Each error class, produced by a real server answer (or a real socket failure). */
 import assert from "node:assert/strict";
 import { createServer, type AddressInfo } from "node:net";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   AuthenticationError,
   InvalidRequestError,
@@ -10,51 +10,27 @@ import {
   RateLimitError,
   ServerError,
   TriportConsole,
-  TriportError,
 } from "@triport/sdk";
-import { Harness } from "./support/harness.js";
+import { expectError } from "./support/expect.js";
+import { harnessForFile } from "./support/harness.js";
 import { FaultProxy } from "./support/proxy.js";
 import { recordingFetch, signIn, uniqueEmail } from "./support/session.js";
 
 const REQUEST_ID = /^req_[0-9a-f]{16}$/;
 
-let harness: Harness;
-before(async () => {
-  harness = await Harness.start();
-});
-after(async () => {
-  await harness.stop();
-});
-
-/** The error a promise rejects with; fails the test if it resolves. */
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => assert.fail("the call succeeded"),
-    (error: unknown) => error,
-  );
-}
-
-function assertError(error: unknown, kind: typeof TriportError, status: number, code: string): void {
-  assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
-  assert.ok(error instanceof TriportError);
-  assert.equal(error.status, status);
-  assert.equal(error.code, code);
-  assert.ok(error.message.length > 0);
-}
+const harness = harnessForFile();
 
 test("request validation failures are InvalidRequestError with the server's code and request id", async () => {
-  const client = new TriportConsole({ baseUrl: harness.baseUrl });
-  const badEmail = await failure(client.auth.emailStart("not an address"));
-  assertError(badEmail, InvalidRequestError, 400, "invalid_email");
-  assert.match((badEmail as TriportError).requestId ?? "", REQUEST_ID);
+  const client = new TriportConsole({ baseUrl: harness().baseUrl });
+  const badEmail = await expectError(client.auth.emailStart("not an address"), InvalidRequestError, 400, "invalid_email");
+  assert.match(badEmail.requestId ?? "", REQUEST_ID);
 
   const email = uniqueEmail("wrong-code");
   const { request_id } = await client.auth.emailStart(email);
-  const code = await harness.code(email);
+  const code = await harness().code(email);
   const wrong = code === "000000" ? "111111" : "000000";
-  assertError(await failure(client.auth.emailVerify(request_id, wrong)), InvalidRequestError, 400, "invalid_code");
-  assertError(
-    await failure(client.auth.emailVerify("not-a-request-id", code)),
+  await expectError(client.auth.emailVerify(request_id, wrong), InvalidRequestError, 400, "invalid_code");
+  await expectError(client.auth.emailVerify("not-a-request-id", code),
     InvalidRequestError,
     400,
     "invalid_request",
@@ -62,33 +38,32 @@ test("request validation failures are InvalidRequestError with the server's code
 });
 
 test("me without a session is an AuthenticationError", async () => {
-  const client = new TriportConsole({ baseUrl: harness.baseUrl });
-  assertError(await failure(client.auth.me()), AuthenticationError, 401, "unauthenticated");
+  const client = new TriportConsole({ baseUrl: harness().baseUrl });
+  await expectError(client.auth.me(), AuthenticationError, 401, "unauthenticated");
 });
 
 test("the sixth code in an hour is a RateLimitError carrying retryAfter", async () => {
-  const client = new TriportConsole({ baseUrl: harness.baseUrl });
+  const client = new TriportConsole({ baseUrl: harness().baseUrl });
   const email = uniqueEmail("limited");
   for (let i = 0; i < 5; i++) await client.auth.emailStart(email);
-  const error = await failure(client.auth.emailStart(email));
-  assertError(error, RateLimitError, 429, "rate_limited");
-  const retryAfter = (error as RateLimitError).retryAfter;
+  const error = await expectError(client.auth.emailStart(email), RateLimitError, 429, "rate_limited");
+  const retryAfter = error.retryAfter;
   assert.ok(retryAfter !== undefined && retryAfter > 0 && retryAfter <= 3600, `retryAfter ${retryAfter}`);
 });
 
 test("an unknown route is a NotFoundError", async () => {
-  const client = new TriportConsole({ baseUrl: `${harness.baseUrl}/no-such-prefix` });
-  assertError(await failure(client.auth.me()), NotFoundError, 404, "route_not_found");
+  const client = new TriportConsole({ baseUrl: `${harness().baseUrl}/no-such-prefix` });
+  await expectError(client.auth.me(), NotFoundError, 404, "route_not_found");
 });
 
 test("a store failure on a POST is a ServerError, raised without a retry", async () => {
   const calls: string[] = [];
-  const client = new TriportConsole({ baseUrl: harness.baseUrl, fetch: recordingFetch(calls) });
-  await harness.lock();
+  const client = new TriportConsole({ baseUrl: harness().baseUrl, fetch: recordingFetch(calls) });
+  await harness().lock();
   try {
-    assertError(await failure(client.auth.emailStart(uniqueEmail("locked"))), ServerError, 500, "internal");
+    await expectError(client.auth.emailStart(uniqueEmail("locked")), ServerError, 500, "internal");
   } finally {
-    await harness.unlock();
+    await harness().unlock();
   }
   assert.deepEqual(calls, ["POST /v1/auth/email/start"]);
 });
@@ -96,15 +71,15 @@ test("a store failure on a POST is a ServerError, raised without a retry", async
 test("a GET retries a store failure and succeeds once the store is back", async () => {
   const calls: string[] = [];
   const client = new TriportConsole({
-    baseUrl: harness.baseUrl,
+    baseUrl: harness().baseUrl,
     fetch: recordingFetch(calls),
     retry: { maxRetries: 6, initialDelayMs: 500, maxDelayMs: 1000 },
   });
-  await signIn(client, harness, uniqueEmail("get-retry"));
+  await signIn(client, harness(), uniqueEmail("get-retry"));
   calls.length = 0;
-  await harness.lock();
+  await harness().lock();
   // The first /me bootstraps the default key: a write, which the held lock makes fail.
-  const unlock = new Promise((resolve) => setTimeout(resolve, 2500)).then(() => harness.unlock());
+  const unlock = new Promise((resolve) => setTimeout(resolve, 2500)).then(() => harness().unlock());
   const me = await client.auth.me();
   await unlock;
   assert.ok(me.default_key.raw, "the bootstrap response itself got through");
@@ -113,7 +88,7 @@ test("a GET retries a store failure and succeeds once the store is back", async 
 });
 
 test("a 429 on a GET is waited out for Retry-After seconds, then retried", async () => {
-  const proxy = await FaultProxy.start(harness.baseUrl);
+  const proxy = await FaultProxy.start(harness().baseUrl);
   try {
     const body = JSON.stringify({ error: "rate_limited", message: "slow down", request_id: "req_0123456789abcdef" });
     proxy.inject("/v1/auth/me", {
@@ -124,7 +99,7 @@ test("a 429 on a GET is waited out for Retry-After seconds, then retried", async
     });
     const client = new TriportConsole({ baseUrl: proxy.url, retry: { initialDelayMs: 1 } });
     const started = Date.now();
-    assertError(await failure(client.auth.me()), AuthenticationError, 401, "unauthenticated");
+    await expectError(client.auth.me(), AuthenticationError, 401, "unauthenticated");
     assert.ok(Date.now() - started >= 1000, "waited the Retry-After second");
     assert.deepEqual(proxy.seen, ["GET /v1/auth/me", "GET /v1/auth/me"]);
   } finally {
@@ -133,7 +108,7 @@ test("a 429 on a GET is waited out for Retry-After seconds, then retried", async
 });
 
 test("a non-JSON error page becomes code http_<status>", async () => {
-  const proxy = await FaultProxy.start(harness.baseUrl);
+  const proxy = await FaultProxy.start(harness().baseUrl);
   try {
     proxy.inject("/v1/auth/email/start", {
       kind: "respond",
@@ -142,7 +117,7 @@ test("a non-JSON error page becomes code http_<status>", async () => {
       body: "<html><body>Bad gateway</body></html>",
     });
     const client = new TriportConsole({ baseUrl: proxy.url });
-    assertError(await failure(client.auth.emailStart(uniqueEmail("proxy"))), ServerError, 502, "http_502");
+    await expectError(client.auth.emailStart(uniqueEmail("proxy")), ServerError, 502, "http_502");
   } finally {
     await proxy.stop();
   }
@@ -154,13 +129,13 @@ test("no answer is a NetworkError: refused connection, then a timeout", async ()
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((resolve) => closed.close(() => resolve()));
   const refused = new TriportConsole({ baseUrl: `http://127.0.0.1:${port}`, retry: { maxRetries: 0 } });
-  assertError(await failure(refused.auth.me()), NetworkError, 0, "network_error");
+  await expectError(refused.auth.me(), NetworkError, 0, "network_error");
 
-  const proxy = await FaultProxy.start(harness.baseUrl);
+  const proxy = await FaultProxy.start(harness().baseUrl);
   try {
     proxy.inject("/v1/auth/me", { kind: "hang" });
     const client = new TriportConsole({ baseUrl: proxy.url, retry: { maxRetries: 0, timeoutMs: 300 } });
-    assertError(await failure(client.auth.me()), NetworkError, 0, "timeout");
+    await expectError(client.auth.me(), NetworkError, 0, "timeout");
   } finally {
     await proxy.stop();
   }

@@ -1,7 +1,7 @@
 /** Every `console.keys` method, and the key errors, against the real server. */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   ConflictError,
   CsrfError,
@@ -10,33 +10,18 @@ import {
   TriportConsole,
   TriportError,
 } from "@triport/sdk";
-import { Harness } from "./support/harness.js";
+import { expectError } from "./support/expect.js";
+import { harnessForFile } from "./support/harness.js";
 import { signIn, uniqueEmail } from "./support/session.js";
 
 const KEY_SECRET = /^nl_live_[0-9a-f]{64}$/;
 
-let harness: Harness;
-before(async () => {
-  harness = await Harness.start();
-});
-after(async () => {
-  await harness.stop();
-});
+const harness = harnessForFile();
 
 async function signedIn(tag: string): Promise<TriportConsole> {
-  const client = new TriportConsole({ baseUrl: harness.baseUrl });
-  await signIn(client, harness, uniqueEmail(tag));
+  const client = new TriportConsole({ baseUrl: harness().baseUrl });
+  await signIn(client, harness(), uniqueEmail(tag));
   return client;
-}
-
-async function failure(promise: Promise<unknown>, kind: typeof TriportError, status: number, code: string) {
-  const error = await promise.then(
-    () => assert.fail("the call succeeded"),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
-  assert.equal(error.status, status);
-  assert.equal(error.code, code);
 }
 
 test("create, list, rotate and revoke a key", async () => {
@@ -82,29 +67,29 @@ test("create, list, rotate and revoke a key", async () => {
 test("key errors map to InvalidRequestError, NotFoundError and ConflictError", async () => {
   const client = await signedIn("key-errors");
   const { default_key } = await client.auth.me();
-  await failure(client.keys.create({ name: "   " }), InvalidRequestError, 400, "invalid_name");
+  await expectError(client.keys.create({ name: "   " }), InvalidRequestError, 400, "invalid_name");
   // @ts-expect-error an unknown scope, sent anyway to see the server refuse it
-  await failure(client.keys.create({ name: "x", scopes: ["btc:rpc"] }), InvalidRequestError, 400, "invalid_scope");
-  await failure(client.keys.revoke("not-a-uuid"), InvalidRequestError, 400, "invalid_id");
-  await failure(client.keys.revoke(randomUUID()), NotFoundError, 404, "not_found");
-  await failure(client.keys.rotate(randomUUID()), NotFoundError, 404, "not_found");
-  await failure(client.keys.revoke(default_key.id), ConflictError, 409, "cannot_revoke_default");
+  await expectError(client.keys.create({ name: "x", scopes: ["btc:rpc"] }), InvalidRequestError, 400, "invalid_scope");
+  await expectError(client.keys.revoke("not-a-uuid"), InvalidRequestError, 400, "invalid_id");
+  await expectError(client.keys.revoke(randomUUID()), NotFoundError, 404, "not_found");
+  await expectError(client.keys.rotate(randomUUID()), NotFoundError, 404, "not_found");
+  await expectError(client.keys.revoke(default_key.id), ConflictError, 409, "cannot_revoke_default");
 
   const { key } = await client.keys.create({ name: "short-lived" });
   await client.keys.revoke(key.id);
-  await failure(client.keys.rotate(key.id), ConflictError, 409, "key_revoked");
+  await expectError(client.keys.rotate(key.id), ConflictError, 409, "key_revoked");
 
   const stranger = await signedIn("stranger");
-  await failure(stranger.keys.revoke(key.id), NotFoundError, 404, "not_found");
+  await expectError(stranger.keys.revoke(key.id), NotFoundError, 404, "not_found");
 });
 
 test("key calls need a session, and mutating ones a valid CSRF token", async () => {
-  const anonymous = new TriportConsole({ baseUrl: harness.baseUrl });
-  await failure(anonymous.keys.list(), TriportError, 401, "unauthenticated");
+  const anonymous = new TriportConsole({ baseUrl: harness().baseUrl });
+  await expectError(anonymous.keys.list(), TriportError, 401, "unauthenticated");
 
   const client = await signedIn("key-csrf");
   const jar = client.cookieJar;
   assert.ok(jar);
-  await jar.setCookie("nl_csrf=forged; Path=/", harness.baseUrl);
-  await failure(client.keys.create({ name: "nope" }), CsrfError, 403, "csrf_invalid");
+  await jar.setCookie("nl_csrf=forged; Path=/", harness().baseUrl);
+  await expectError(client.keys.create({ name: "nope" }), CsrfError, 403, "csrf_invalid");
 });

@@ -10,20 +10,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { Harness } from "./support/harness.js";
+import { harnessForFile } from "./support/harness.js";
 
 const run = promisify(execFile);
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const tsc = join(packageDir, "node_modules", "typescript", "bin", "tsc");
 
-let harness: Harness;
+const harness = harnessForFile();
 let project: string;
 before(async () => {
-  harness = await Harness.start();
   project = await mkdtemp(join(tmpdir(), "triport-sdk-consumer-"));
 });
 after(async () => {
-  await harness.stop();
   await rm(project, { recursive: true, force: true });
 });
 
@@ -58,7 +56,7 @@ test("npm pack makes a tarball that installs, imports and type-checks in a fresh
     "try { await client.auth.me(); console.log('signed in?'); }",
     "catch (error) { console.log(error instanceof AuthenticationError ? error.code : String(error)); }",
   ].join("\n");
-  const imported = await run(process.execPath, ["--input-type=module", "-e", script, harness.baseUrl], {
+  const imported = await run(process.execPath, ["--input-type=module", "-e", script, harness().baseUrl], {
     cwd: project,
   });
   assert.equal(imported.stdout.trim(), "unauthenticated");

@@ -1,24 +1,18 @@
 /** The seed page's TypeScript example, run as written against the real server. */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AuthenticationError, TriportConsole } from "@triport/sdk";
-import { Harness } from "./support/harness.js";
+import { harnessForFile } from "./support/harness.js";
 import { jarCookie, meStatus, signIn, uniqueEmail } from "./support/session.js";
 
-let harness: Harness;
-before(async () => {
-  harness = await Harness.start();
-});
-after(async () => {
-  await harness.stop();
-});
+const harness = harnessForFile();
 
 test("the seed's example revokes a session opened by email sign-in", async () => {
-  const baseUrl = harness.baseUrl;
+  const baseUrl = harness().baseUrl;
   // --- the seed's example, with the local base URL ---
   const console = new TriportConsole({ baseUrl: baseUrl });
   // --- (sign in first, so there is a session to revoke) ---
-  await signIn(console, harness, uniqueEmail("seed"));
+  await signIn(console, harness(), uniqueEmail("seed"));
   const token = await jarCookie(console, "nl_session");
   assert.ok(token, "email sign-in stored nl_session in the client's jar");
   assert.equal(await meStatus(baseUrl, token), 200);

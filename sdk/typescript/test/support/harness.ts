@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
@@ -99,4 +100,22 @@ export class Harness {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * One harness per test file: registers node:test `before`/`after` hooks that start and stop it,
+ * and returns an accessor for the running instance.
+ */
+export function harnessForFile(): () => Harness {
+  let harness: Harness | undefined;
+  before(async () => {
+    harness = await Harness.start();
+  });
+  after(async () => {
+    await harness?.stop();
+  });
+  return () => {
+    if (harness === undefined) throw new Error("the harness is used outside the file's tests");
+    return harness;
+  };
 }
