@@ -57,9 +57,7 @@ def server(database_url: str, smtp_sink: SmtpSink) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def make_server(
-    database_url: str, smtp_sink: SmtpSink
-) -> Iterator[Callable[..., ServerProcess]]:
+def make_server(database_url: str, smtp_sink: SmtpSink) -> Iterator[Callable[..., ServerProcess]]:
     """Extra servers (other settings, a second process) on the same database."""
     started: list[ServerProcess] = []
 

@@ -31,9 +31,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     asyncio.run(_migrate(settings))  # once, before any worker starts
-    print(f"Triport console on http://{host}:{port}/ (database: "
-          f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
-          file=sys.stderr, flush=True)
+    print(
+        f"Triport console on http://{host}:{port}/ (database: "
+        f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         "triport_console.http.app:create_app",
         factory=True,

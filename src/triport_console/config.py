@@ -96,7 +96,9 @@ def _database_url(env: Mapping[str, str]) -> str:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///") or url == "sqlite:///":
-            raise ConfigError("TRIPORT_DATABASE_URL: use sqlite:///relative/path.db or sqlite:////abs")
+            raise ConfigError(
+                "TRIPORT_DATABASE_URL: use sqlite:///relative/path.db or sqlite:////abs"
+            )
     elif scheme not in {"postgresql", "postgres"}:
         raise ConfigError(
             f"TRIPORT_DATABASE_URL: unsupported scheme {scheme!r} (sqlite:// or postgresql://)"
@@ -159,7 +161,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = _database_url(env)
     cookie_secure = env.get("TRIPORT_COOKIE_SECURE", "auto").strip().lower() or "auto"
     if cookie_secure not in {"auto", "always", "never"}:
-        raise ConfigError(f"TRIPORT_COOKIE_SECURE: expected auto, always or never, not {cookie_secure!r}")
+        raise ConfigError(
+            f"TRIPORT_COOKIE_SECURE: expected auto, always or never, not {cookie_secure!r}"
+        )
     origins = frozenset(
         _origin("TRIPORT_ALLOWED_ORIGINS", item.strip())
         for item in env.get("TRIPORT_ALLOWED_ORIGINS", "").split(",")
@@ -169,7 +173,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     _origin("TRIPORT_PUBLIC_URL", urlsplit(public_url)._replace(path="").geturl())
     log_level = env.get("TRIPORT_LOG_LEVEL", "info").lower()
     if log_level not in {"debug", "info", "warning", "error"}:
-        raise ConfigError(f"TRIPORT_LOG_LEVEL: expected debug, info, warning or error, not {log_level!r}")
+        raise ConfigError(
+            f"TRIPORT_LOG_LEVEL: expected debug, info, warning or error, not {log_level!r}"
+        )
     return Settings(
         database_url=database_url,
         mail_url=_mail_url(env),

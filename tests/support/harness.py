@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import email
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,7 @@ class SmtpSink:
         self._changed = threading.Condition()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.reject:
             return "554 5.7.1 Rejected by the test"
         message = email.message_from_bytes(envelope.content)
@@ -134,6 +136,33 @@ def drop_database(url: str) -> None:
     asyncio.run(drop())
 
 
+def run_sql(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on a test database (to age a row, or to look at what was stored)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=10)
+        try:
+            return conn.execute(re.sub(r"\$\d+", "?", sql), params).fetchall()
+        finally:
+            conn.close()
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await conn.fetch(sql, *params)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def age_session(url: str, token: str) -> None:
+    """Move a session's expiry into the past, as if its TTL had run out."""
+    past = datetime(2000, 1, 1, tzinfo=UTC)
+    value: Any = past.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if url.startswith("sqlite") else past
+    token_hash = hashlib.sha256(token.encode()).digest()
+    run_sql(url, "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2", value, token_hash)
+
+
 def postgres_available() -> bool:
     async def probe() -> None:
         conn = await asyncpg.connect(ADMIN_DSN, timeout=3)
@@ -141,7 +170,7 @@ def postgres_available() -> bool:
 
     try:
         asyncio.run(probe())
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     return True
 
@@ -177,9 +206,20 @@ class ServerProcess:
     def start(self, timeout: float = 20.0) -> ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "triport_console", "serve", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self._log_dir,
+            [
+                sys.executable,
+                "-m",
+                "triport_console",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self._log_dir,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -297,7 +337,9 @@ def write_lock(url: str) -> Iterator[None]:
         holder.join(10)
 
 
-def sign_in(base_url: str, sink: SmtpSink, address: str | None = None, **client: Any) -> httpx.Client:
+def sign_in(
+    base_url: str, sink: SmtpSink, address: str | None = None, **client: Any
+) -> httpx.Client:
     """An httpx client holding a fresh email session (nl_session + nl_csrf cookies)."""
     address = address or f"user-{secrets.token_hex(6)}@example.com"
     http = httpx.Client(base_url=base_url, timeout=15, **client)
@@ -317,7 +359,7 @@ class _Control(BaseHTTPRequestHandler):
     database_url: str
     lock: contextlib.ExitStack | None = None
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence access log
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
@@ -328,20 +370,22 @@ class _Control(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         if parts.path != "/code" or "email" not in query:
             self._reply(404, {"error": "not_found"})
             return
         try:
-            code = self.sink.wait_for_code(query["email"][0], float(query.get("timeout", ["10"])[0]))
+            code = self.sink.wait_for_code(
+                query["email"][0], float(query.get("timeout", ["10"])[0])
+            )
         except TimeoutError:
             self._reply(504, {"error": "no_code"})
             return
         self._reply(200, {"code": code})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         cls = type(self)
         if self.path == "/lock" and cls.lock is None:
             stack = contextlib.ExitStack()
@@ -377,12 +421,17 @@ def main() -> None:
     if stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode):
         # Started by another program through a pipe: exit when that program goes away.
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    print(json.dumps({
-        "base_url": server.base_url,
-        "control_url": f"http://127.0.0.1:{control.server_address[1]}",
-        "database_url": url,
-        "smtp_url": sink.url,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "base_url": server.base_url,
+                "control_url": f"http://127.0.0.1:{control.server_address[1]}",
+                "database_url": url,
+                "smtp_url": sink.url,
+            }
+        ),
+        flush=True,
+    )
     try:
         done.wait()
     finally:

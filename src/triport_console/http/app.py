@@ -27,6 +27,7 @@ from .error_codes import domain_error_response, error_response
 from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
+from .routes_console import ConsoleRoutes
 from .routing import Guard, Router
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -64,7 +65,10 @@ class ConsoleApp:
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
-        self.router = Router(auth.routes())
+        console = ConsoleRoutes(
+            settings.public_url, google_enabled=False, page_enabled=settings.console_enabled
+        )
+        self.router = Router(auth.routes() + console.routes())
 
     async def shutdown(self) -> None:
         if self.store is not None:
@@ -109,13 +113,21 @@ class ConsoleApp:
         except DomainError as error:
             response = domain_error_response(error, request.request_id)
             if error.code == "internal":
-                self.log.error("store_failure", request_id=request.request_id,
-                               path=request.path, error=type(error).__name__)
+                self.log.error(
+                    "store_failure",
+                    request_id=request.request_id,
+                    path=request.path,
+                    error=type(error).__name__,
+                )
             elif error.code.startswith(("csrf_", "rate_")):
                 self.log.warning(error.code, request_id=request.request_id, path=request.path)
         except Exception as exc:  # a bug: answer in the envelope, log the type, never the data
-            self.log.error("unhandled_exception", request_id=request.request_id,
-                           path=request.path, error=type(exc).__name__)
+            self.log.error(
+                "unhandled_exception",
+                request_id=request.request_id,
+                path=request.path,
+                error=type(exc).__name__,
+            )
             response = error_response("internal", request.request_id)
         headers = response.headers
         headers.append((b"content-length", str(len(response.body)).encode()))

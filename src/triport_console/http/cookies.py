@@ -43,8 +43,14 @@ class CookiePolicy:
         return "; ".join(parts)
 
     def set(
-        self, request: Request, name: str, value: str, max_age: int, *,
-        http_only: bool, path: str = "/",
+        self,
+        request: Request,
+        name: str,
+        value: str,
+        max_age: int,
+        *,
+        http_only: bool,
+        path: str = "/",
     ) -> bytes:
         expires = formatdate(datetime.now().timestamp() + max_age, usegmt=True)
         attributes = self._attributes(request, path, http_only)

@@ -28,7 +28,9 @@ class OriginPolicy:
 
     def accepts(self, request: Request, origin: str) -> bool:
         """The server's own origin (public URL or Host) or a configured console origin."""
-        return origin in self.allowed or origin == self._public or origin == self.own_origin(request)
+        return (
+            origin in self.allowed or origin == self._public or origin == self.own_origin(request)
+        )
 
 
 def check_request(request: Request, origins: OriginPolicy, *, sign_in: bool) -> str | None:

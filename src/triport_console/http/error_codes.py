@@ -49,8 +49,12 @@ def domain_error_response(error: DomainError, request_id: str) -> Response:
     if isinstance(error, RateLimited):
         # `retry_after` is the extra top-level field spec §1.1 documents for this code.
         status, default = ERRORS["rate_limited"]
-        body = {"error": "rate_limited", "message": default, "request_id": request_id,
-                "retry_after": error.retry_after}
+        body = {
+            "error": "rate_limited",
+            "message": default,
+            "request_id": request_id,
+            "retry_after": error.retry_after,
+        }
         return json_response(status, body, [(b"retry-after", str(error.retry_after).encode())])
     message = str(error) if isinstance(error, InvalidInput) else None
     return error_response(error.code if error.code in ERRORS else "internal", request_id, message)

@@ -46,7 +46,9 @@ class Request:
         """The body as a JSON object; `invalid_json` past 4096 bytes, reading no further."""
         declared = self.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise InvalidInput("invalid_json", "the body must be a JSON object of at most 4096 bytes")
+            raise InvalidInput(
+                "invalid_json", "the body must be a JSON object of at most 4096 bytes"
+            )
         body = b""
         more = True
         while more:

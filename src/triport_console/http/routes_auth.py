@@ -73,8 +73,11 @@ class AuthRoutes:
             default_key["created"] = True
         response = json_response(
             200,
-            {"user": user_json(session.user), "provider": session.user.provider,
-             "default_key": default_key},
+            {
+                "user": user_json(session.user),
+                "provider": session.user.provider,
+                "default_key": default_key,
+            },
         )
         if refreshed_until is not None and token is not None:
             # Same values, new lifetime; the CSRF cookie is re-issued only if it is the one bound.
@@ -96,8 +99,9 @@ class AuthRoutes:
         issued = await self._email.verify(
             body.get("request_id"), body.get("code"), request.cookies.get(SESSION)
         )
-        self._log.info("login", request_id=request.request_id, provider="email",
-                       user_id=issued.user.id)
+        self._log.info(
+            "login", request_id=request.request_id, provider="email", user_id=issued.user.id
+        )
         return self.signed_in(request, issued)
 
     def signed_in(self, request: Request, issued: IssuedSession) -> Response:
@@ -117,4 +121,3 @@ class AuthRoutes:
         except StoreUnavailable:
             return error_response("not_ready", request.request_id)
         return json_response(200, {"ok": True, "database": "up"})
-

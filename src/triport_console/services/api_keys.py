@@ -41,7 +41,9 @@ class ApiKeyService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def ensure_default(self, user_id: str, current: ApiKey | None, now: datetime) -> IssuedKey:
+    async def ensure_default(
+        self, user_id: str, current: ApiKey | None, now: datetime
+    ) -> IssuedKey:
         """The user's active default key, created on first need (the `/me` bootstrap).
 
         Two concurrent first calls race on a unique index; the loser reads the winner's key and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from datetime import timedelta
@@ -19,7 +20,8 @@ RATE_WINDOW = timedelta(hours=1)
 MAX_WRONG_CODES = 5
 
 # Deliberately plain: one @, no spaces or control characters, a dotted domain, RFC 5321 lengths.
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL = re.compile(rf"[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
 _CODE = re.compile(r"[0-9]{6}")
 
 
@@ -73,10 +75,8 @@ class EmailLoginService:
         except DeliveryFailed:
             # An undelivered code must not count against the hourly limit; best effort, since
             # the row expires on its own if the store is failing too.
-            try:
+            with contextlib.suppress(StoreUnavailable):
                 await self._store.delete_login_code(request_id)
-            except StoreUnavailable:
-                pass
             raise
         return request_id
 
@@ -89,7 +89,9 @@ class EmailLoginService:
         now = utcnow()
         session, token, csrf_token = self._sessions.prepare(now, replaces)
         result = await self._store.complete_email_login(
-            request_id, login_code_mac(self._secret, request_id, code_value), MAX_WRONG_CODES,
+            request_id,
+            login_code_mac(self._secret, request_id, code_value),
+            MAX_WRONG_CODES,
             session,
         )
         if result.outcome is CodeOutcome.INVALID_REQUEST:

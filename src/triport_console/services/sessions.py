@@ -6,6 +6,7 @@ hash, and the CSRF token is bound to the row by its hash too.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -74,10 +75,9 @@ class SessionService:
 
     async def check_binding(self, token: str, csrf_token: str) -> None:
         """For sign-in POSTs that carry an old cookie: a live session's binding must still hold."""
-        try:
+        # Revoked, expired or unknown: only header == cookie is required, and that was checked.
+        with contextlib.suppress(SessionNotLive):
             await self.authenticate_mutation(token, csrf_token)
-        except SessionNotLive:
-            pass  # revoked, expired or unknown: only header == cookie is required
 
     async def slide(self, session: LiveSession, now: datetime) -> datetime | None:
         """Extend a session past half its life; returns the new expiry, or None if not due.
@@ -109,4 +109,3 @@ class SessionService:
 
     async def revoke_all(self, email: str) -> int:
         return await self._store.revoke_user_sessions(email.strip().lower(), utcnow())
-

@@ -58,9 +58,7 @@ class Store(ABC):
         """Revoke a live row unless its bound CSRF hash differs; commit before returning."""
 
     @abstractmethod
-    async def extend_session(
-        self, token_hash: bytes, expires_at: datetime, now: datetime
-    ) -> bool:
+    async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         """Push expiry to `expires_at`; False when the row is no longer live (never revives)."""
 
     @abstractmethod

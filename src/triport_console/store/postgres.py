@@ -32,7 +32,9 @@ from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 _MIGRATION_LOCK = 0x7472_6970_6F72_74  # "triport": one migrator at a time across instances
 
-_USER_COLUMNS = "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+_USER_COLUMNS = (
+    "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+)
 _KEY_COLUMNS = (
     "k.id AS key_id, k.user_id AS key_user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, "
     "k.status, k.is_default, k.created_at AS key_created_at, k.last_used_at"
@@ -41,17 +43,27 @@ _KEY_COLUMNS = (
 
 def _user(row: asyncpg.Record) -> User:
     return User(
-        id=str(row["id"]), email=row["email"], display_name=row["display_name"],
-        avatar_url=row["avatar_url"], provider=row["provider"], created_at=row["created_at"],
+        id=str(row["id"]),
+        email=row["email"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        provider=row["provider"],
+        created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
 
 
 def _key(row: asyncpg.Record) -> ApiKey:
     return ApiKey(
-        id=str(row["key_id"]), user_id=str(row["key_user_id"]), name=row["name"],
-        key_prefix=row["key_prefix"], scopes=tuple(row["scopes"]), rate_limit=row["rate_limit"],
-        status=row["status"], is_default=row["is_default"], created_at=row["key_created_at"],
+        id=str(row["key_id"]),
+        user_id=str(row["key_user_id"]),
+        name=row["name"],
+        key_prefix=row["key_prefix"],
+        scopes=tuple(row["scopes"]),
+        rate_limit=row["rate_limit"],
+        status=row["status"],
+        is_default=row["is_default"],
+        created_at=row["key_created_at"],
         last_used_at=row["last_used_at"],
     )
 
@@ -96,7 +108,8 @@ class PostgresStore(Store):
                     await conn.execute(migration.sql)
                     await conn.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                        migration.version, migration.name,
+                        migration.version,
+                        migration.name,
                     )
                     applied.append(migration.version)
         return applied
@@ -133,7 +146,8 @@ class PostgresStore(Store):
                 "LEFT JOIN api_keys k ON k.user_id = u.id AND k.is_default "
                 "AND k.status = 'active' "
                 "WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
-                token_hash, now,
+                token_hash,
+                now,
             )
         if row is None:
             return None
@@ -158,30 +172,33 @@ class PostgresStore(Store):
                 "SELECT EXISTS (SELECT 1 FROM revoked) AS revoked, EXISTS (SELECT 1 FROM sessions "
                 "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "
                 "AND csrf_hash <> $2) AS unbound",
-                token_hash, csrf_hash, now,
+                token_hash,
+                csrf_hash,
+                now,
             )
         assert row is not None
         if row["revoked"]:
             return RevokeOutcome.REVOKED
         return RevokeOutcome.CSRF_UNBOUND if row["unbound"] else RevokeOutcome.NOTHING_LIVE
 
-    async def extend_session(
-        self, token_hash: bytes, expires_at: datetime, now: datetime
-    ) -> bool:
+    async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         async with self._connection() as conn:
             status = await conn.execute(
                 "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
                 "AND revoked_at IS NULL AND expires_at > $3",
-                token_hash, expires_at, now,
+                token_hash,
+                expires_at,
+                now,
             )
-        return status == "UPDATE 1"
+        return bool(status == "UPDATE 1")
 
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         async with self._connection() as conn:
             status = await conn.execute(
                 "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND expires_at > $2 "
                 "AND user_id = (SELECT id FROM users WHERE email = $1)",
-                email, now,
+                email,
+                now,
             )
         return int(status.split()[-1])
 
@@ -199,7 +216,9 @@ class PostgresStore(Store):
             recent = await conn.fetch(
                 "SELECT created_at FROM login_codes WHERE email = $1 AND created_at > $2 "
                 "ORDER BY created_at LIMIT $3",
-                code.email, window_start, limit,
+                code.email,
+                window_start,
+                limit,
             )
             if len(recent) >= limit:
                 oldest: datetime = recent[0]["created_at"]
@@ -207,7 +226,11 @@ class PostgresStore(Store):
             await conn.execute(
                 "INSERT INTO login_codes (request_id, email, code_mac, created_at, expires_at) "
                 "VALUES ($1, $2, $3, $4, $5)",
-                code.request_id, code.email, code.code_mac, code.created_at, code.expires_at,
+                code.request_id,
+                code.email,
+                code.code_mac,
+                code.created_at,
+                code.expires_at,
             )
             return None
 
@@ -222,7 +245,9 @@ class PostgresStore(Store):
             row = await conn.fetchrow(
                 "SELECT email, code_mac FROM login_codes WHERE request_id = $1 "
                 "AND consumed_at IS NULL AND expires_at > $2 AND attempts < $3 FOR UPDATE",
-                request_id, session.created_at, max_attempts,
+                request_id,
+                session.created_at,
+                max_attempts,
             )
             if row is None:
                 return CodeResult(CodeOutcome.INVALID_REQUEST)
@@ -234,7 +259,8 @@ class PostgresStore(Store):
                 return CodeResult(CodeOutcome.WRONG_CODE)
             await conn.execute(
                 "UPDATE login_codes SET consumed_at = $2 WHERE request_id = $1",
-                request_id, session.created_at,
+                request_id,
+                session.created_at,
             )
             email = row["email"]
             user = await _sign_in(conn, Identity("email", email, email=email), session)
@@ -247,9 +273,16 @@ class PostgresStore(Store):
         if not inserted:
             return None  # another request created the default key first
         return ApiKey(
-            id=key.id, user_id=user_id, name=key.name, key_prefix=key.key_prefix,
-            scopes=key.scopes, rate_limit=key.rate_limit, status="active",
-            is_default=key.is_default, created_at=key.created_at, last_used_at=None,
+            id=key.id,
+            user_id=user_id,
+            name=key.name,
+            key_prefix=key.key_prefix,
+            scopes=key.scopes,
+            rate_limit=key.rate_limit,
+            status="active",
+            is_default=key.is_default,
+            created_at=key.created_at,
+            last_used_at=None,
         )
 
     async def find_default_key(self, user_id: str) -> ApiKey | None:
@@ -270,8 +303,15 @@ async def _insert_key(
         "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
         "status, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9)"
         + conflict,
-        key.id, user_id, key.name, key.key_prefix, key.key_hash, list(key.scopes),
-        key.rate_limit, key.is_default, key.created_at,
+        key.id,
+        user_id,
+        key.name,
+        key.key_prefix,
+        key.key_hash,
+        list(key.scopes),
+        key.rate_limit,
+        key.is_default,
+        key.created_at,
     )
     return status == "INSERT 0 1"
 
@@ -281,7 +321,8 @@ async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSes
     row: Any = await conn.fetchrow(
         f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
         "WHERE i.provider = $1 AND i.subject = $2",
-        identity.provider, identity.subject,
+        identity.provider,
+        identity.subject,
     )
     if row is None:
         if identity.email is not None:
@@ -289,8 +330,12 @@ async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSes
             await conn.execute(
                 "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
                 "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
-                uuid.uuid4(), identity.email, identity.display_name, identity.avatar_url,
-                identity.provider, at,
+                uuid.uuid4(),
+                identity.email,
+                identity.display_name,
+                identity.avatar_url,
+                identity.provider,
+                at,
             )
             row = await conn.fetchrow(
                 f"SELECT {_USER_COLUMNS} FROM users u WHERE u.email = $1", identity.email
@@ -300,21 +345,33 @@ async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSes
                 "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
                 "updated_at) VALUES ($1, NULL, $2, $3, $4, $5, $5) RETURNING "
                 + _USER_COLUMNS.replace("u.", ""),
-                uuid.uuid4(), identity.display_name, identity.avatar_url, identity.provider, at,
+                uuid.uuid4(),
+                identity.display_name,
+                identity.avatar_url,
+                identity.provider,
+                at,
             )
         await conn.execute(
             "INSERT INTO identities (provider, subject, user_id, created_at) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            identity.provider, identity.subject, row["id"], at,
+            identity.provider,
+            identity.subject,
+            row["id"],
+            at,
         )
     if session.replaces is not None:
         await conn.execute(
             "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
-            session.replaces, at,
+            session.replaces,
+            at,
         )
     await conn.execute(
         "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
         "VALUES ($1, $2, $3, $4, $5)",
-        session.token_hash, session.csrf_hash, row["id"], at, session.expires_at,
+        session.token_hash,
+        session.csrf_hash,
+        row["id"],
+        at,
+        session.expires_at,
     )
     return _user(row)

@@ -15,6 +15,7 @@ Why this shape:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import queue
@@ -36,7 +37,9 @@ from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 T = TypeVar("T")
 _MAX_BATCH = 256
 
-_USER_COLUMNS = "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+_USER_COLUMNS = (
+    "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+)
 _KEY_COLUMNS = (
     "k.id, k.user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, k.status, k.is_default, "
     "k.created_at, k.last_used_at"
@@ -171,18 +174,16 @@ class GroupCommitWriter:
                 except (DomainError, sqlite3.Error, ValueError) as exc:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    error = exc if isinstance(exc, DomainError) else StoreUnavailable(str(exc))
-                    outcomes.append((job, None, error))
+                    failure = exc if isinstance(exc, DomainError) else StoreUnavailable(str(exc))
+                    outcomes.append((job, None, failure))
                 else:
                     conn.execute("RELEASE job")
                     outcomes.append((job, result, None))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             self._fail(jobs, f"commit failed: {exc}")
             return
         # Only now, with the transaction durably committed, may any caller be answered.
@@ -293,9 +294,7 @@ class SQLiteStore(Store):
 
         return await self._writer.run(revoke)
 
-    async def extend_session(
-        self, token_hash: bytes, expires_at: datetime, now: datetime
-    ) -> bool:
+    async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         def extend(conn: sqlite3.Connection) -> bool:
             return bool(
                 conn.execute(
@@ -337,8 +336,13 @@ class SQLiteStore(Store):
             conn.execute(
                 "INSERT INTO login_codes (request_id, email, code_mac, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (code.request_id, code.email, code.code_mac, ts(code.created_at),
-                 ts(code.expires_at)),
+                (
+                    code.request_id,
+                    code.email,
+                    code.code_mac,
+                    ts(code.created_at),
+                    ts(code.expires_at),
+                ),
             )
             return None
 
@@ -401,16 +405,32 @@ def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
     conn.execute(
         "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
         "status, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-        (key.id, user_id, key.name, key.key_prefix, key.key_hash, json.dumps(list(key.scopes)),
-         key.rate_limit, int(key.is_default), ts(key.created_at)),
+        (
+            key.id,
+            user_id,
+            key.name,
+            key.key_prefix,
+            key.key_hash,
+            json.dumps(list(key.scopes)),
+            key.rate_limit,
+            int(key.is_default),
+            ts(key.created_at),
+        ),
     )
 
 
 def _new_key_record(user_id: str, key: NewApiKey) -> ApiKey:
     return ApiKey(
-        id=key.id, user_id=user_id, name=key.name, key_prefix=key.key_prefix, scopes=key.scopes,
-        rate_limit=key.rate_limit, status="active", is_default=key.is_default,
-        created_at=key.created_at, last_used_at=None,
+        id=key.id,
+        user_id=user_id,
+        name=key.name,
+        key_prefix=key.key_prefix,
+        scopes=key.scopes,
+        rate_limit=key.rate_limit,
+        status="active",
+        is_default=key.is_default,
+        created_at=key.created_at,
+        last_used_at=None,
     )
 
 
@@ -433,9 +453,13 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
             user = _user(rows[0])
         else:
             user = User(
-                id=str(uuid.uuid4()), email=identity.email, display_name=identity.display_name,
-                avatar_url=identity.avatar_url, provider=identity.provider,
-                created_at=session.created_at, updated_at=session.created_at,
+                id=str(uuid.uuid4()),
+                email=identity.email,
+                display_name=identity.display_name,
+                avatar_url=identity.avatar_url,
+                provider=identity.provider,
+                created_at=session.created_at,
+                updated_at=session.created_at,
             )
             conn.execute(
                 "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
