@@ -130,7 +130,6 @@ export class Transport {
       await this.cookies.remember(url, response);
       text = await response.text();
     } catch (error) {
-      if (error instanceof TriportError) throw error;
       // AbortSignal.timeout rejects with a DOMException named "TimeoutError".
       const timedOut = (error as { name?: unknown } | null)?.name === "TimeoutError";
       throw new NetworkError({
