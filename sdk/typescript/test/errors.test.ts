@@ -107,17 +107,20 @@ test("a 429 on a GET is waited out for Retry-After seconds, then retried", async
   }
 });
 
-test("a non-JSON error page becomes code http_<status>", async () => {
+test("a gateway's error pages: non-JSON gives http_<status>, a nested envelope its code", async () => {
   const proxy = await FaultProxy.start(harness().baseUrl);
   try {
-    proxy.inject("/v1/auth/email/start", {
-      kind: "respond",
-      status: 502,
-      headers: { "Content-Type": "text/html" },
-      body: "<html><body>Bad gateway</body></html>",
-    });
+    const nested = { error: { code: "maintenance", message: "Back soon." }, request_id: "req_00000000000000ff" };
+    proxy.inject(
+      "/v1/auth/email/start",
+      { kind: "respond", status: 502, headers: { "Content-Type": "text/html" }, body: "<html>Bad gateway</html>" },
+      { kind: "respond", status: 503, headers: { "Content-Type": "application/json" }, body: JSON.stringify(nested) },
+    );
     const client = new TriportConsole({ baseUrl: proxy.url });
     await expectError(client.auth.emailStart(uniqueEmail("proxy")), ServerError, 502, "http_502");
+    const unavailable = await expectError(client.auth.emailStart(uniqueEmail("proxy")), ServerError, 503, "maintenance");
+    assert.equal(unavailable.message, "Back soon.");
+    assert.equal(unavailable.requestId, "req_00000000000000ff");
   } finally {
     await proxy.stop();
   }
