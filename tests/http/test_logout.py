@@ -31,7 +31,9 @@ def logout(server: ServerProcess, **headers: str) -> httpx.Response:
 @pytest.mark.parametrize("verb", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def test_other_verbs_get_405_with_allow_and_revoke_nothing(server, new_session, verb):
     token, csrf = credentials(new_session(server))
-    response = httpx.request(verb, server.base_url + LOGOUT, headers=session_headers(token, csrf, csrf))
+    response = httpx.request(
+        verb, server.base_url + LOGOUT, headers=session_headers(token, csrf, csrf)
+    )
     assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["allow"] == "POST"
     assert "set-cookie" not in response.headers
@@ -107,8 +109,12 @@ def test_success_revokes_and_clears_with_the_original_attributes(server, smtp_si
     assert response.json() == {"ok": True}
     cleared = set_cookies(response)
     for name in ("nl_session", "nl_csrf"):
-        original = {k: v for k, v in issued[name].items() if k not in {"value", "max-age", "expires"}}
-        clearing = {k: v for k, v in cleared[name].items() if k not in {"value", "max-age", "expires"}}
+        original = {
+            k: v for k, v in issued[name].items() if k not in {"value", "max-age", "expires"}
+        }
+        clearing = {
+            k: v for k, v in cleared[name].items() if k not in {"value", "max-age", "expires"}
+        }
         assert clearing == original, name
         assert cleared[name]["max-age"] == "0"
     assert not is_live(server, token)
@@ -142,7 +148,7 @@ def test_unknown_or_malformed_token_is_ok_when_header_matches_cookie(server, tok
 
 
 def test_expired_session_needs_only_header_equal_to_cookie(server, new_session):
-    token, csrf = credentials(new_session(server))
+    token, _ = credentials(new_session(server))
     age_session(server.database_url, token)
     other = secrets.token_urlsafe(32)
     response = logout(server, **session_headers(token, other, other))
@@ -152,7 +158,9 @@ def test_expired_session_needs_only_header_equal_to_cookie(server, new_session):
 def test_a_body_is_ignored(server, new_session):
     token, csrf = credentials(new_session(server))
     response = httpx.post(
-        server.base_url + LOGOUT, content=b"{not json" * 1000, headers=session_headers(token, csrf, csrf)
+        server.base_url + LOGOUT,
+        content=b"{not json" * 1000,
+        headers=session_headers(token, csrf, csrf),
     )
     assert response.status_code == 200
     assert not is_live(server, token)

@@ -155,12 +155,16 @@ def run_sql(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return asyncio.run(run())
 
 
+def past(url: str) -> Any:
+    """A timestamp long gone, in the form the database at `url` stores."""
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if url.startswith("sqlite") else moment
+
+
 def age_session(url: str, token: str) -> None:
     """Move a session's expiry into the past, as if its TTL had run out."""
-    past = datetime(2000, 1, 1, tzinfo=UTC)
-    value: Any = past.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if url.startswith("sqlite") else past
     token_hash = hashlib.sha256(token.encode()).digest()
-    run_sql(url, "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2", value, token_hash)
+    run_sql(url, "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2", past(url), token_hash)
 
 
 def postgres_available() -> bool:

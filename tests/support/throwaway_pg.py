@@ -29,25 +29,45 @@ class ThrowawayPostgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
-            _as_postgres(str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8", "--no-sync"),
-            check=True, capture_output=True,
+            _as_postgres(
+                str(BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def start(self) -> None:
         subprocess.run(
-            _as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
-                         str(self.root / "log"), "-o",
-                         f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
-                         "start"),
-            check=True, capture_output=True,
+            _as_postgres(
+                str(BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-w",
+                "-l",
+                str(self.root / "log"),
+                "-o",
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def stop(self) -> None:
         subprocess.run(
-            _as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", "immediate",
-                         "stop"),
-            check=False, capture_output=True,
+            _as_postgres(
+                str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", "immediate", "stop"
+            ),
+            check=False,
+            capture_output=True,
         )
 
     def destroy(self) -> None:

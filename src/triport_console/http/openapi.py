@@ -41,7 +41,7 @@ CSRF_HEADER = {
     "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
     "schema": {"type": "string", "maxLength": 256},
 }
-SESSION = [{"session": []}]
+SESSION: list[dict[str, list[str]]] = [{"session": []}]
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 
 SCHEMAS: dict[str, Any] = {
@@ -75,8 +75,15 @@ SCHEMAS: dict[str, Any] = {
     "Key": {
         "type": "object",
         "required": [
-            "id", "name", "key_prefix", "scopes", "rate_limit", "status", "created_at",
-            "last_used_at", "is_default",
+            "id",
+            "name",
+            "key_prefix",
+            "scopes",
+            "rate_limit",
+            "status",
+            "created_at",
+            "last_used_at",
+            "is_default",
         ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
@@ -139,7 +146,11 @@ PATHS: dict[str, Any] = {
             "summary": "Mail a 6-digit sign-in code",
             "parameters": [CSRF_HEADER],
             "requestBody": body(
-                {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}
+                {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string"}},
+                }
             ),
             "responses": {
                 "200": _json(
@@ -184,9 +195,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The database is reachable",
             "responses": {
-                "200": _json(
-                    {"type": "object", "properties": {"ok": {"const": True}}}, "Ready"
-                ),
+                "200": _json({"type": "object", "properties": {"ok": {"const": True}}}, "Ready"),
                 **errors("not_ready"),
             },
         }
