@@ -1,6 +1,7 @@
 /**
- * The package as users get it: `npm pack`, install the tarball into an empty project, import it
- * at runtime against the real server, and type-check a consumer file against its `.d.ts`.
+ * The package as users get it: `npm pack` (of the `dist` that `npm test` just built), install
+ * the tarball into an empty project, import it at runtime against the real server, and
+ * type-check a consumer file against its `.d.ts`.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -31,7 +32,7 @@ interface PackResult {
 }
 
 test("npm pack makes a tarball that installs, imports and type-checks in a fresh project", async () => {
-  const packed = await run("npm", ["pack", "--json", "--pack-destination", project], { cwd: packageDir });
+  const packed = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: packageDir });
   const [info] = JSON.parse(packed.stdout) as PackResult[];
   assert.ok(info);
   const files = info.files.map((file) => file.path);
