@@ -82,3 +82,15 @@ class LoginCode:
     code_mac: bytes
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WalletChallenge:
+    """A sign-in message issued to one (chain, canonical address); the nonce is single-use."""
+
+    nonce: str
+    chain: str
+    address: str
+    message: str
+    issued_at: datetime
+    expires_at: datetime

@@ -144,7 +144,15 @@ def test_malformed_codes_are_invalid_code_and_not_counted(server, smtp_sink, cod
 
 
 @pytest.mark.parametrize(
-    "request_id", [None, 7, "", "not-a-uuid", str(uuid.uuid4()), str(uuid.uuid4()).upper() + "x"]
+    "request_id",
+    [
+        None,
+        7,
+        "",
+        "not-a-uuid",
+        "8f1c3b2a-0000-4000-8000-000000000000",
+        "8F1C3B2A-0000-4000-8000-00000000000X",
+    ],
 )
 def test_malformed_or_unknown_request_ids_are_invalid_request(server, request_id):
     assert_envelope(verify(server, request_id, "123456"), 400, "invalid_request")

@@ -138,7 +138,7 @@ def test_repeated_logout_is_ok(server, new_session):
 
 
 @pytest.mark.parametrize(
-    "token", [secrets.token_urlsafe(32), "short", "x" * 2000, "ünïcode", "a=b"]
+    "token", ["unknown-but-well-formed-token-0123456789abc", "short", "x" * 2000, "ünïcode", "a=b"]
 )
 def test_unknown_or_malformed_token_is_ok_when_header_matches_cookie(server, token):
     csrf = secrets.token_urlsafe(32)

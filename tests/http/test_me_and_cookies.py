@@ -56,7 +56,7 @@ def test_me_shape_and_default_key_bootstrap_once(server, new_session):
 
 @pytest.mark.parametrize(
     "cookie",
-    [None, "", "nl_session=", "nl_session=garbage", "nl_session=" + secrets.token_urlsafe(32)],
+    [None, "", "nl_session=", "nl_session=garbage", "nl_session=" + "u" * 43],
 )
 def test_me_without_a_live_session_is_401_and_clears_cookies(server, cookie):
     headers = {"Cookie": cookie} if cookie is not None else {}
@@ -138,7 +138,7 @@ def test_sliding_refresh_reissues_the_same_cookies_after_half_the_ttl(make_serve
     assert early.status_code == 200
     assert "set-cookie" not in early.headers  # more than half the TTL left
 
-    time.sleep(2.3)
+    time.sleep(2.5)
     late = httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token, csrf))
     assert late.status_code == 200
     reissued = set_cookies(late)
@@ -147,16 +147,12 @@ def test_sliding_refresh_reissues_the_same_cookies_after_half_the_ttl(make_serve
     assert reissued["nl_session"]["max-age"] == "4"
     assert "httponly" in reissued["nl_session"] and "httponly" not in reissued["nl_csrf"]
 
-    time.sleep(2.3)  # past the original expiry: the row was extended
-    assert (
-        httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token)).status_code
-        == 200
-    )
-    time.sleep(4.3)  # idle for a whole TTL: expired
-    assert (
-        httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token)).status_code
-        == 401
-    )
+    time.sleep(2.5)  # past the original expiry: the row was extended
+    me = httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token))
+    assert me.status_code == 200
+    time.sleep(5.5)  # idle for more than a whole TTL since the last use: expired
+    me = httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token))
+    assert me.status_code == 401
 
 
 def test_refresh_never_revives_a_revoked_session(make_server, smtp_sink):
@@ -182,7 +178,7 @@ def test_absolute_lifetime_cap_stops_the_slide(make_server, smtp_sink):
     time.sleep(2.3)
     refreshed = httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token))
     assert int(set_cookies(refreshed)["nl_session"]["max-age"]) <= 3
-    time.sleep(3.0)
+    time.sleep(3.5)
     assert (
         httpx.get(server.base_url + "/v1/auth/me", headers=session_headers(token)).status_code
         == 401

@@ -18,7 +18,9 @@ from ..logs import JsonLog
 from ..mail import make_mailer
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
+from ..services.google_login import GoogleLoginService
 from ..services.sessions import SessionService
+from ..services.wallet_login import WalletLoginService
 from ..store import Store, open_store
 from .cookies import CookiePolicy
 from .cors import Cors
@@ -28,6 +30,7 @@ from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
+from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Guard, Router
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -65,10 +68,21 @@ class ConsoleApp:
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
-        console = ConsoleRoutes(
-            settings.public_url, google_enabled=False, page_enabled=settings.console_enabled
+        wallet = WalletRoutes(
+            WalletLoginService(store, sessions, settings), auth.signed_in, self.log
         )
-        self.router = Router(auth.routes() + console.routes())
+        google = GoogleRoutes(
+            GoogleLoginService(store, sessions, settings), self.cookies, settings.console_base,
+            self.log,
+        )
+        console = ConsoleRoutes(
+            settings.public_url,
+            google_enabled=settings.google_enabled,
+            page_enabled=settings.console_enabled,
+        )
+        self.router = Router(
+            auth.routes() + wallet.routes() + google.routes() + console.routes()
+        )
 
     async def shutdown(self) -> None:
         if self.store is not None:
@@ -138,6 +152,8 @@ class ConsoleApp:
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+        if not self.log.enabled("info"):
+            return
         self.log.info(
             "request",
             request_id=request.request_id,

@@ -41,6 +41,7 @@ CSRF_HEADER = {
     "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
     "schema": {"type": "string", "maxLength": 256},
 }
+HTML_PAGE = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
 SESSION: list[dict[str, list[str]]] = [{"session": []}]
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 
@@ -97,6 +98,17 @@ SCHEMAS: dict[str, Any] = {
             "is_default": {"type": "boolean"},
             "raw": {"type": "string", "pattern": "^nl_live_[0-9a-f]{64}$"},
             "created": {"const": True},
+        },
+    },
+    "WalletAddress": {
+        "type": "object",
+        "required": ["address", "chain"],
+        "properties": {
+            "chain": {"enum": ["evm", "solana"]},
+            "address": {
+                "type": "string",
+                "description": "EVM: 0x + 40 hex digits, any case. Solana: base58 public key.",
+            },
         },
     },
     "SignedIn": {
@@ -183,6 +195,132 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors("invalid_request", "invalid_code", "rate_limited", *MUTATION_ERRORS),
             },
+        }
+    },
+    "/v1/auth/wallet/challenge": {
+        "post": {
+            "summary": "Issue a single-use message for a wallet to sign (valid 5 minutes)",
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(_ref("WalletAddress")),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["nonce", "message"],
+                        "properties": {
+                            "nonce": {"type": "string", "format": "uuid"},
+                            "message": {
+                                "type": "string",
+                                "description": "Sign these exact bytes (EIP-191 or ed25519).",
+                            },
+                        },
+                    },
+                    "The challenge",
+                ),
+                **errors("invalid_address", *MUTATION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/wallet/verify": {
+        "post": {
+            "summary": "Trade a signed challenge for a session (the nonce is burned once)",
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(
+                {
+                    "allOf": [
+                        _ref("WalletAddress"),
+                        {
+                            "type": "object",
+                            "required": ["nonce", "signature"],
+                            "properties": {
+                                "nonce": {"type": "string", "format": "uuid"},
+                                "signature": {
+                                    "type": "string",
+                                    "description": (
+                                        "EVM: 65-byte R||S||V hex, 0x optional, V 27/28 or 0/1. "
+                                        "Solana: 64 bytes as hex, base58 or base64 (standard "
+                                        "or URL-safe, padding optional)."
+                                    ),
+                                },
+                            },
+                        },
+                    ]
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
+                **errors(
+                    "invalid_nonce", "address_mismatch", "invalid_signature", *MUTATION_ERRORS
+                ),
+            },
+        }
+    },
+    "/v1/auth/google/start": {
+        "get": {
+            "summary": "Begin Google (OpenID Connect, PKCE S256) sign-in",
+            "description": (
+                "302 to the provider with nl_google_state and nl_google_verifier cookies "
+                "(HttpOnly, Path=/v1/auth/google/, 10 minutes); 302 to the console's "
+                "/login?error=google_disabled (or google_exchange_failed when the provider "
+                "cannot be discovered) without cookies."
+            ),
+            "responses": {"302": {"description": "To the provider, or to the console's login"}},
+        }
+    },
+    "/v1/auth/google/callback": {
+        "get": {
+            "summary": "Finish Google sign-in",
+            "description": (
+                "Clears both flow cookies on every outcome. Success: session cookies and 302 "
+                "to the console's /app/chains. Failure: 302 to /login?error=google_denied, "
+                "google_state_mismatch, google_missing_verifier, google_exchange_failed or "
+                "google_email_unverified."
+            ),
+            "parameters": [
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                for name in ("code", "state", "error", "iss")
+            ],
+            "responses": {
+                "302": {"description": "To the console (signed in, or /login?error=google_…)"},
+                **errors("google_disabled", "internal"),
+            },
+        }
+    },
+    "/v1/console/config": {
+        "get": {
+            "summary": "What the console page should offer (e.g. the Google button)",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["google_enabled"],
+                        "properties": {"google_enabled": {"type": "boolean"}},
+                    },
+                    "Console configuration",
+                )
+            },
+        }
+    },
+    **{
+        path: {"get": {"summary": "The console page", "responses": {"200": HTML_PAGE}}}
+        for path in ("/", "/login", "/app/chains")
+    },
+    "/console-static/{name}": {
+        "get": {
+            "summary": "A file of the console page",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {"description": "The file"},
+                "404": {"description": "No such file", "content": {"text/plain": {}}},
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
         }
     },
     "/healthz": {

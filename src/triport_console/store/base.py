@@ -12,7 +12,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 
 
 class RevokeOutcome(enum.Enum):
@@ -91,6 +100,24 @@ class Store(ABC):
         session: NewSession,
     ) -> CodeResult:
         """Check the code; on a match consume it, sign the address in, create the session."""
+
+    # Wallet challenges ----------------------------------------------------------------------
+    @abstractmethod
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None: ...
+
+    @abstractmethod
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        """The challenge if it is unused and unexpired at `now`."""
+
+    @abstractmethod
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        """Burn the nonce and sign the wallet in, in one transaction.
+
+        None when the nonce is no longer live (another request burned it first, or it
+        expired): of two concurrent calls for one nonce, exactly one creates a session.
+        """
 
     # API keys -------------------------------------------------------------------------------
     @abstractmethod

@@ -25,7 +25,16 @@ from typing import Any
 import asyncpg
 
 from ..errors import StoreUnavailable
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 from . import migrations
 from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 
@@ -266,6 +275,45 @@ class PostgresStore(Store):
             user = await _sign_in(conn, Identity("email", email, email=email), session)
             return CodeResult(CodeOutcome.SIGNED_IN, user)
 
+    # Wallet challenges ----------------------------------------------------------------------
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
+                "expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                challenge.nonce, challenge.chain, challenge.address, challenge.message,
+                challenge.issued_at, challenge.expires_at,
+            )
+
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT chain, address, message, issued_at, expires_at FROM wallet_challenges "
+                "WHERE nonce = $1 AND used_at IS NULL AND expires_at > $2",
+                nonce, now,
+            )
+        if row is None:
+            return None
+        return WalletChallenge(
+            nonce, row["chain"], row["address"], row["message"], row["issued_at"],
+            row["expires_at"],
+        )
+
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        async with self._transaction() as conn:
+            # A concurrent burner holds the row lock; once it commits, READ COMMITTED re-checks
+            # `used_at IS NULL` on the new row version and this UPDATE matches nothing.
+            burned = await conn.execute(
+                "UPDATE wallet_challenges SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL "
+                "AND expires_at > $2",
+                nonce, session.created_at,
+            )
+            if burned != "UPDATE 1":
+                return None
+            return await _sign_in(conn, identity, session)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
         async with self._connection() as conn:
@@ -318,6 +366,12 @@ async def _insert_key(
 
 async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSession) -> User:
     at = session.created_at
+    # Serialises first sign-ins of one identity: without it two concurrent first wallet
+    # sign-ins (no email to meet on) would each create a user for the same identity.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"{identity.provider}:{identity.subject}",
+    )
     row: Any = await conn.fetchrow(
         f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
         "WHERE i.provider = $1 AND i.subject = $2",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import queue
 import sqlite3
 import threading
@@ -29,8 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from ..errors import DomainError, StoreUnavailable
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 from . import migrations
 from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 
@@ -48,7 +58,9 @@ _KEY_COLUMNS = (
 
 def ts(value: datetime) -> str:
     """Fixed-width UTC text, so that timestamps compare correctly as strings."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def _dt(value: str) -> datetime:
@@ -65,7 +77,7 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         user_id=row[1],
         name=row[2],
         key_prefix=row[3],
-        scopes=tuple(json.loads(row[4])),
+        scopes=tuple(orjson.loads(row[4])),
         rate_limit=row[5],
         status=row[6],
         is_default=bool(row[7]),
@@ -381,6 +393,44 @@ class SQLiteStore(Store):
 
         return await self._writer.run(complete)
 
+    # Wallet challenges ----------------------------------------------------------------------
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (challenge.nonce, challenge.chain, challenge.address, challenge.message,
+                 ts(challenge.issued_at), ts(challenge.expires_at)),
+            )
+        )
+
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        rows = self._read(
+            "SELECT nonce, chain, address, message, issued_at, expires_at FROM wallet_challenges "
+            "WHERE nonce = ? AND used_at IS NULL AND expires_at > ?",
+            (nonce, ts(now)),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return WalletChallenge(row[0], row[1], row[2], row[3], _dt(row[4]), _dt(row[5]))
+
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> User | None:
+            # The single writer serialises this: a second call for the nonce updates no row.
+            burned = conn.execute(
+                "UPDATE wallet_challenges SET used_at = ? WHERE nonce = ? AND used_at IS NULL "
+                "AND expires_at > ?",
+                (at, nonce, at),
+            ).rowcount
+            return _sign_in(conn, identity, session) if burned else None
+
+        return await self._writer.run(complete)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
         def create(conn: sqlite3.Connection) -> ApiKey | None:
@@ -411,7 +461,7 @@ def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
             key.name,
             key.key_prefix,
             key.key_hash,
-            json.dumps(list(key.scopes)),
+            orjson.dumps(key.scopes).decode(),
             key.rate_limit,
             int(key.is_default),
             ts(key.created_at),
