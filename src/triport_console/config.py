@@ -174,8 +174,11 @@ def _google(env: Mapping[str, str]) -> dict[str, str]:
     parts = urlsplit(issuer)
     # Discovery and keys are trusted only over TLS, except from a provider on this machine.
     loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    if not parts.netloc or parts.query or parts.fragment or not (
-        parts.scheme == "https" or loopback
+    if (
+        not parts.netloc
+        or parts.query
+        or parts.fragment
+        or not (parts.scheme == "https" or loopback)
     ):
         raise ConfigError(f"TRIPORT_GOOGLE_ISSUER: {issuer!r} is not an https issuer URL")
     client_id = env.get("TRIPORT_GOOGLE_CLIENT_ID", "").strip()

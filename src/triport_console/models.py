@@ -74,6 +74,21 @@ class NewApiKey:
     is_default: bool
     created_at: datetime
 
+    def issued_to(self, user_id: str) -> ApiKey:
+        """The row as it stands right after its insert: active, never used."""
+        return ApiKey(
+            id=self.id,
+            user_id=user_id,
+            name=self.name,
+            key_prefix=self.key_prefix,
+            scopes=self.scopes,
+            rate_limit=self.rate_limit,
+            status="active",
+            is_default=self.is_default,
+            created_at=self.created_at,
+            last_used_at=None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LoginCode:

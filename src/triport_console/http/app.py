@@ -7,7 +7,7 @@ cost more than the database work. Everything here is plain ASGI, served by uvico
 
 from __future__ import annotations
 
-import os
+import random
 import re
 import time
 from typing import Any
@@ -30,6 +30,7 @@ from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
+from .routes_keys import KeyRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Guard, Router
 
@@ -42,7 +43,8 @@ _NO_STORE = (b"cache-control", b"no-store")
 
 
 def new_request_id() -> str:
-    return "req_" + os.urandom(8).hex()
+    # Ids need to be unique, not secret: the Mersenne Twister saves a syscall per request.
+    return f"req_{random.getrandbits(64):016x}"
 
 
 class ConsoleApp:
@@ -63,7 +65,7 @@ class ConsoleApp:
         await store.open()
         self.store = store
         self.sessions = sessions = SessionService(store, settings)
-        keys = ApiKeyService(store)
+        keys = ApiKeyService(store, settings.max_active_keys)
         email_login = EmailLoginService(
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
@@ -72,7 +74,9 @@ class ConsoleApp:
             WalletLoginService(store, sessions, settings), auth.signed_in, self.log
         )
         google = GoogleRoutes(
-            GoogleLoginService(store, sessions, settings), self.cookies, settings.console_base,
+            GoogleLoginService(store, sessions, settings),
+            self.cookies,
+            settings.console_base,
             self.log,
         )
         console = ConsoleRoutes(
@@ -80,8 +84,13 @@ class ConsoleApp:
             google_enabled=settings.google_enabled,
             page_enabled=settings.console_enabled,
         )
+        key_routes = KeyRoutes(sessions, keys, self.log)
         self.router = Router(
-            auth.routes() + wallet.routes() + google.routes() + console.routes()
+            auth.routes()
+            + wallet.routes()
+            + google.routes()
+            + key_routes.routes()
+            + console.routes()
         )
 
     async def shutdown(self) -> None:
