@@ -156,7 +156,9 @@ class SessionModel(RuleBasedStateMachine):
 
     @rule(credentials=consumes(sessions), bound=st.booleans())
     def logout(self, credentials: Credentials, bound: bool) -> None:
-        header = credentials.csrf if bound else "x" + credentials.csrf[1:]
+        # An unbound header: the token with its first character changed (never equal to it).
+        other = "y" if credentials.csrf.startswith("x") else "x"
+        header = credentials.csrf if bound else other + credentials.csrf[1:]
         case = self._operation("POST /v1/auth/logout").Case(headers={"X-CSRF-Token": header})
         response = _send(case, self.server.base_url, self.http, credentials)
         if bound:
