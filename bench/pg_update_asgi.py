@@ -10,7 +10,6 @@ import hashlib
 import os
 
 import asyncpg
-
 from asgi_types import Receive, Scope, Send, lifespan
 
 REVOKE = "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL"

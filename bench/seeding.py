@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-
 from pools import write_pools
 
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -103,7 +102,7 @@ class _Batch:
         for (token, csrf), user_id in zip(self.tokens, self.user_ids, strict=True):
             yield _digest(token), _digest(csrf), user_id
 
-    def keys(self) -> Iterator[tuple[uuid.UUID, uuid.UUID, str, bytes]]:
+    def api_keys(self) -> Iterator[tuple[uuid.UUID, uuid.UUID, str, bytes]]:
         for user_id in self.user_ids:
             secret = "nl_live_" + secrets.token_hex(32)
             yield uuid.uuid4(), user_id, secret[:16], _digest(secret)
@@ -149,7 +148,7 @@ def _seed_sqlite(db: Database, tokens: list[tuple[str, str]], now: datetime) -> 
                     " VALUES (?, ?, 'Default', ?, ?, ?, 0, 'active', 1, ?)",
                     (
                         (str(k), str(u), prefix, digest, json.dumps(["*"]), created)
-                        for k, u, prefix, digest in part.keys()
+                        for k, u, prefix, digest in part.api_keys()
                     ),
                 )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -179,7 +178,7 @@ async def _seed_postgres(db: Database, tokens: list[tuple[str, str]], now: datet
                              "rate_limit", "status", "is_default", "created_at"],
                     records=[
                         (k, u, "Default", prefix, digest, ["*"], 0, "active", True, now)
-                        for k, u, prefix, digest in part.keys()
+                        for k, u, prefix, digest in part.api_keys()
                     ],
                 )
         await conn.execute("ANALYZE")
@@ -255,8 +254,8 @@ def seed_peer(python: Path, peer_dir: Path, db: PeerDatabase, sessions: int, poo
     """Seed the Django peer with its own venv and its own session store."""
     subprocess.run(
         [str(python), str(peer_dir / "seed_peer.py"), "--sessions", str(sessions),
-         "--pools", str(pools), "--threads", str(threads)],
+         "--pools", str(pools.resolve()), "--threads", str(threads)],
         cwd=peer_dir,
-        env={**os.environ, "PEER_DATABASE": str(db.path)},
+        env={**os.environ, "PEER_DATABASE": str(db.path.resolve())},
         check=True,
     )

@@ -28,7 +28,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
-
 from pools import write_pools  # noqa: E402
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -1,0 +1,213 @@
+"""Turning wrk results into verified measurements, and measurements into the table and JSON."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loadgen import LoadRun
+
+# What a 200 body must prove for each workload (see workload.lua's response()); None: anything.
+EXPECTED_CLASSES: dict[str, tuple[str, ...]] = {
+    "me": ("user",),
+    "logout": ("ok",),
+    "mixed": ("user", "ok", "start"),
+}
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Facts gathered outside wrk that a measurement's 200s must agree with."""
+
+    body_classes: tuple[str, ...] | None  # None: the target answers a constant (bare, pg-ref)
+    revoked: int | None = None  # session rows revoked (or deleted) during the run
+    mails: int | None = None  # messages the SMTP sink received during the run
+
+
+@dataclass(frozen=True)
+class Measurement:
+    section: str  # "main" | "scaling"
+    store: str
+    workers: int
+    sessions: int
+    workload: str
+    target: str
+    round: int
+    duration_s: float
+    responses: int
+    good: int
+    errors: int
+    error_detail: dict[str, int]
+    rps: float  # good responses per second: errors never count as speed
+    p50_ms: float
+    p99_ms: float
+    rss_mb: float
+    issued: dict[str, int]
+    cpu: dict[str, float]  # seconds: server, wrk (+ this runner and its mail sink), other
+
+
+def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
+    """Count as good only 2xx answers whose body proves the intended route answered, and only
+    as many logouts (sign-ins) as the database shows revocations (the sink shows mails)."""
+    result = run.result
+    statuses = {int(k): v for k, v in result["statuses"].items()}
+    classes: dict[str, int] = result["classes"]
+    responses = sum(statuses.values())
+    success = sum(v for k, v in statuses.items() if 200 <= k < 300)
+    good = success if checks.body_classes is None else sum(
+        classes.get(c, 0) for c in checks.body_classes
+    )
+    detail = {
+        "socket": sum(result["socket_errors"].values()),
+        "non_2xx": responses - success,
+        "unexpected_body": success - good,
+        "not_revoked": 0,
+        "not_delivered": 0,
+        "pool_exhausted": int(result["exhausted"]),
+    }
+    if checks.revoked is not None:
+        detail["not_revoked"] = max(0, classes.get("ok", 0) - checks.revoked)
+    if checks.mails is not None:
+        detail["not_delivered"] = max(0, classes.get("start", 0) - checks.mails)
+    good -= detail["not_revoked"] + detail["not_delivered"]
+    duration_s = result["duration_us"] / 1e6
+    latency = result["latency_us"]
+    return Measurement(
+        duration_s=round(duration_s, 3),
+        responses=responses,
+        good=good,
+        errors=sum(v for k, v in detail.items() if k != "pool_exhausted"),
+        error_detail=detail,
+        rps=round(good / duration_s, 1) if duration_s else 0.0,
+        p50_ms=latency["p50"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        rss_mb=round(run.peak_rss_bytes / 2**20, 1),
+        issued=result["issued"],
+        cpu={"server": run.server_cpu_s, "wrk": run.wrk_cpu_s, "other": run.other_cpu_s},
+        **where,
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """The median over rounds of one (section, store, workers, sessions, workload, target)."""
+
+    section: str
+    store: str
+    workers: int
+    sessions: int
+    workload: str
+    target: str
+    rounds: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    rss_mb: float
+    noise_pct: float  # CPU used by other processes during the runs, % of the machine (median)
+    rps_rounds: list[float]
+    vs_bare: float | None = None
+    vs_django: float | None = None
+    vs_pg_ref: float | None = None
+
+
+def _key(m: Measurement | Row) -> tuple[str, str, int, int, str, str]:
+    return (m.section, m.store, m.workers, m.sessions, m.workload, m.target)
+
+
+def summarise(measurements: Iterable[Measurement]) -> list[Row]:
+    groups: dict[tuple[str, str, int, int, str, str], list[Measurement]] = {}
+    for m in measurements:
+        groups.setdefault(_key(m), []).append(m)
+    rows = [
+        Row(
+            section=k[0], store=k[1], workers=k[2], sessions=k[3], workload=k[4], target=k[5],
+            rounds=len(ms),
+            rps=round(statistics.median(m.rps for m in ms), 1),
+            p50_ms=round(statistics.median(m.p50_ms for m in ms), 3),
+            p99_ms=round(statistics.median(m.p99_ms for m in ms), 3),
+            errors=sum(m.errors for m in ms),
+            rss_mb=max(m.rss_mb for m in ms),
+            noise_pct=round(statistics.median(_noise_pct(m) for m in ms), 1),
+            rps_rounds=[m.rps for m in ms],
+        )
+        for k, ms in groups.items()
+    ]
+    return [_with_ratios(row, rows) for row in rows]
+
+
+def _noise_pct(m: Measurement) -> float:
+    return 100 * m.cpu["other"] / (m.duration_s * (os.cpu_count() or 1)) if m.duration_s else 0.0
+
+
+def _with_ratios(row: Row, rows: list[Row]) -> Row:
+    if row.target != "ours":
+        return row
+
+    def ratio(target: str) -> float | None:
+        for other in rows:
+            if _key(other) == (*_key(row)[:5], target) and other.rps > 0:
+                return round(row.rps / other.rps, 3)
+        return None
+
+    return Row(**{**asdict(row), "vs_bare": ratio("bare"), "vs_django": ratio("django"),
+                  "vs_pg_ref": ratio("pg-ref")})
+
+
+COLUMNS = ("store", "W", "sessions", "workload", "target", "req/s", "p50 ms", "p99 ms", "errors",
+           "RSS MB", "noise %", "ours/bare", "ours/django", "ours/pg-ref")
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows: Iterable[Row]) -> str:
+    """One fixed-width (and Markdown-compatible) table, rows in run order."""
+    lines = [[
+        r.store, str(r.workers), f"{r.sessions:,}", r.workload, r.target, f"{r.rps:,.0f}",
+        _fmt(r.p50_ms), _fmt(r.p99_ms), str(r.errors), _fmt(r.rss_mb, 0), _fmt(r.noise_pct, 0),
+        _fmt(r.vs_bare), _fmt(r.vs_django, 1), _fmt(r.vs_pg_ref),
+    ] for r in rows]
+    widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(COLUMNS)]
+
+    def render(cells: Iterable[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    return "\n".join([render(COLUMNS), rule, *(render(line) for line in lines)])
+
+
+def target_checks(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """The issue's targets, each with the value reached and whether it was met."""
+    checks: list[dict[str, Any]] = []
+
+    def check(row: Row, what: str, value: float | None, goal: float, at_least: bool) -> None:
+        if value is None:
+            return
+        met = value >= goal if at_least else value <= goal
+        checks.append({"store": row.store, "workers": row.workers, "workload": row.workload,
+                       "target": what, "goal": goal, "value": value, "met": met})
+
+    for row in rows:
+        if row.section != "main" or row.target != "ours" or row.workload == "mixed":
+            continue
+        if row.store == "sqlite":
+            check(row, "ours/bare", row.vs_bare, 0.5 if row.workload == "logout" else 0.6, True)
+            check(row, "ours/django", row.vs_django, 20.0, True)
+        if row.store == "postgres" and row.workload == "logout":
+            check(row, "ours/pg-ref", row.vs_pg_ref, 0.8, True)
+        check(row, "p99 ms", row.p99_ms, 5.0, False)
+    return checks
+
+
+def checks_text(checks: Iterable[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"- {c['store']} W={c['workers']} {c['workload']}: {c['target']} = {c['value']} "
+        f"(goal {'>=' if c['target'] != 'p99 ms' else '<='} {c['goal']}): "
+        f"{'met' if c['met'] else 'MISSED'}"
+        for c in checks
+    )
