@@ -1,0 +1,196 @@
+"""All configuration, read once from the environment.
+
+Every knob lives here so an operator has one table to read (the README mirrors it). Invalid values
+fail at start with one line naming the variable, never later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A configuration variable has an invalid value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/triport.db"
+    mail_url: str = "console:"
+    mail_from: str = "Triport <no-reply@triport.localhost>"
+    secret_key: bytes = b""
+    session_ttl: int = 30 * 24 * 3600
+    session_max_lifetime: int = 0
+    db_timeout: float = 2.0
+    allowed_origins: frozenset[str] = field(default_factory=frozenset)
+    cookie_domain: str | None = None
+    cookie_secure: str = "auto"
+    trust_proxy: bool = False
+    public_url: str = "http://127.0.0.1:8080"
+    console_enabled: bool = True
+    max_active_keys: int = 50
+    email_codes_per_hour: int = 5
+    log_level: str = "info"
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def public_domain(self) -> str:
+        return urlsplit(self.public_url).netloc
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 300:
+        raise ConfigError(f"{name}: must be between 0 and 300 seconds, got {raw}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _origin(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise ConfigError(f"{name}: {value!r} is not an origin like https://app.example.com")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = env.get("TRIPORT_DATABASE_URL") or Settings.database_url
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or url == "sqlite:///":
+            raise ConfigError(
+                "TRIPORT_DATABASE_URL: use sqlite:///relative/path.db or sqlite:////abs"
+            )
+    elif scheme not in {"postgresql", "postgres"}:
+        raise ConfigError(
+            f"TRIPORT_DATABASE_URL: unsupported scheme {scheme!r} (sqlite:// or postgresql://)"
+        )
+    return url
+
+
+def _mail_url(env: Mapping[str, str]) -> str:
+    url = env.get("TRIPORT_MAIL_URL") or Settings.mail_url
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return url
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError(
+            "TRIPORT_MAIL_URL: expected console:, smtp://[user:pass@]host:port or smtps://…"
+        )
+    try:
+        parts.port  # noqa: B018 - validates the port number
+    except ValueError:
+        raise ConfigError("TRIPORT_MAIL_URL: invalid port") from None
+    return url
+
+
+def secret_file_path(database_url: str, env: Mapping[str, str]) -> Path:
+    """Where a generated secret is kept: beside the SQLite file, or in ./var for PostgreSQL."""
+    explicit = env.get("TRIPORT_SECRET_FILE")
+    if explicit:
+        return Path(explicit)
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).parent / "secret_key"
+    return Path("var") / "secret_key"
+
+
+def _secret_key(env: Mapping[str, str], database_url: str) -> bytes:
+    raw = env.get("TRIPORT_SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise ConfigError("TRIPORT_SECRET_KEY: must be at least 32 characters")
+        return raw.encode()
+    # Generated once and kept in a 0600 file, never in the database: a dump of the database
+    # alone must not let anyone recompute login-code HMACs.
+    path = secret_file_path(database_url, env)
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker won the race; use its secret
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(value)
+        return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment, raising ConfigError with the variable's name."""
+    env = os.environ if env is None else env
+    database_url = _database_url(env)
+    cookie_secure = env.get("TRIPORT_COOKIE_SECURE", "auto").strip().lower() or "auto"
+    if cookie_secure not in {"auto", "always", "never"}:
+        raise ConfigError(
+            f"TRIPORT_COOKIE_SECURE: expected auto, always or never, not {cookie_secure!r}"
+        )
+    origins = frozenset(
+        _origin("TRIPORT_ALLOWED_ORIGINS", item.strip())
+        for item in env.get("TRIPORT_ALLOWED_ORIGINS", "").split(",")
+        if item.strip()
+    )
+    public_url = env.get("TRIPORT_PUBLIC_URL") or Settings.public_url
+    _origin("TRIPORT_PUBLIC_URL", urlsplit(public_url)._replace(path="").geturl())
+    log_level = env.get("TRIPORT_LOG_LEVEL", "info").lower()
+    if log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError(
+            f"TRIPORT_LOG_LEVEL: expected debug, info, warning or error, not {log_level!r}"
+        )
+    return Settings(
+        database_url=database_url,
+        mail_url=_mail_url(env),
+        mail_from=env.get("TRIPORT_MAIL_FROM") or Settings.mail_from,
+        secret_key=_secret_key(env, database_url),
+        session_ttl=_int(env, "TRIPORT_SESSION_TTL", Settings.session_ttl, minimum=2),
+        session_max_lifetime=_int(env, "TRIPORT_SESSION_MAX_LIFETIME", 0),
+        db_timeout=_float(env, "TRIPORT_DB_TIMEOUT", Settings.db_timeout),
+        allowed_origins=origins,
+        cookie_domain=env.get("TRIPORT_COOKIE_DOMAIN") or None,
+        cookie_secure=cookie_secure,
+        trust_proxy=_bool(env, "TRIPORT_TRUST_PROXY", False),
+        public_url=public_url.rstrip("/"),
+        console_enabled=_bool(env, "TRIPORT_CONSOLE_ENABLED", True),
+        max_active_keys=_int(env, "TRIPORT_MAX_ACTIVE_KEYS", Settings.max_active_keys, minimum=1),
+        email_codes_per_hour=_int(env, "TRIPORT_EMAIL_CODES_PER_HOUR", 5, minimum=1),
+        log_level=log_level,
+    )

@@ -1,0 +1,177 @@
+"""The ASGI application: request ids, routing, CSRF guard, CORS, error mapping, request log.
+
+Hand-written rather than built on a framework: the whole edge is this file and a few small
+modules beside it, and on the hot paths (`/me`, logout) a framework's per-request layers would
+cost more than the database work. Everything here is plain ASGI, served by uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+
+from ..config import Settings, load_settings
+from ..errors import DomainError, SessionNotLive
+from ..logs import JsonLog
+from ..mail import make_mailer
+from ..services.api_keys import ApiKeyService
+from ..services.email_login import EmailLoginService
+from ..services.sessions import SessionService
+from ..store import Store, open_store
+from .cookies import CookiePolicy
+from .cors import Cors
+from .csrf import MUTATING, OriginPolicy, check_request
+from .error_codes import domain_error_response, error_response
+from .request import Request, Scope
+from .responses import Response
+from .routes_auth import AuthRoutes
+from .routing import Guard, Router
+
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def new_request_id() -> str:
+    return "req_" + os.urandom(8).hex()
+
+
+class ConsoleApp:
+    def __init__(self, settings: Settings, log: JsonLog | None = None) -> None:
+        self.settings = settings
+        self.log = log or JsonLog(settings.log_level)
+        self.cookies = CookiePolicy(settings)
+        self.origins = OriginPolicy(settings, self.cookies)
+        self.cors = Cors(settings.allowed_origins)
+        self.store: Store | None = None
+        self.sessions: SessionService | None = None
+        self.router = Router([])
+
+    # Lifespan ---------------------------------------------------------------------------------
+    async def startup(self) -> None:
+        settings = self.settings
+        store = open_store(settings.database_url, settings.db_timeout)
+        await store.open()
+        self.store = store
+        self.sessions = sessions = SessionService(store, settings)
+        keys = ApiKeyService(store)
+        email_login = EmailLoginService(
+            store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
+        )
+        auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
+        self.router = Router(auth.routes())
+
+    async def shutdown(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    self.log.error("startup_failed", error=str(exc))
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # Requests ---------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        request = Request(scope, receive, "")
+        offered = request.headers.get("x-request-id")
+        request.request_id = (
+            offered if offered and _CLIENT_REQUEST_ID.fullmatch(offered) else new_request_id()
+        )
+        try:
+            response = await self._dispatch(request)
+        except SessionNotLive:
+            response = error_response("unauthenticated", request.request_id)
+            for cookie in self.cookies.clear_session_pair(request):
+                response.set_cookie(cookie)
+        except DomainError as error:
+            response = domain_error_response(error, request.request_id)
+            if error.code == "internal":
+                self.log.error(
+                    "store_failure",
+                    request_id=request.request_id,
+                    path=request.path,
+                    error=type(error).__name__,
+                )
+            elif error.code.startswith(("csrf_", "rate_")):
+                self.log.warning(error.code, request_id=request.request_id, path=request.path)
+        except Exception as exc:  # a bug: answer in the envelope, log the type, never the data
+            self.log.error(
+                "unhandled_exception",
+                request_id=request.request_id,
+                path=request.path,
+                error=type(exc).__name__,
+            )
+            response = error_response("internal", request.request_id)
+        headers = response.headers
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        headers.append((b"x-request-id", request.request_id.encode()))
+        headers.extend(_SECURITY_HEADERS)
+        if request.path.startswith("/v1/"):
+            headers.append(_NO_STORE)
+        headers.extend(self.cors.headers(request))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+        self.log.info(
+            "request",
+            request_id=request.request_id,
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            client=self.client_address(request),
+        )
+
+    async def _dispatch(self, request: Request) -> Response:
+        if Cors.is_preflight(request):
+            return self.cors.preflight(request)
+        matched = self.router.match(request.path)
+        if matched is None:
+            return error_response("route_not_found", request.request_id)
+        route, params = matched
+        handler = route.methods.get(request.method)
+        if handler is None:
+            return error_response(
+                "method_not_allowed", request.request_id, headers=[(b"allow", route.allow)]
+            )
+        if request.method in MUTATING:
+            token = check_request(request, self.origins, sign_in=route.guard is Guard.SIGN_IN)
+            if token is not None and route.guard is Guard.SIGN_IN:
+                assert self.sessions is not None
+                await self.sessions.check_binding(token, request.headers["x-csrf-token"])
+        return await handler(request, params)
+
+    def client_address(self, request: Request) -> str | None:
+        if self.settings.trust_proxy:
+            forwarded = request.headers.get("x-forwarded-for")
+            if forwarded:
+                return forwarded.split(",")[0].strip()
+        client = request.scope.get("client")
+        return client[0] if client else None
+
+
+def create_app() -> ConsoleApp:
+    """Factory for uvicorn (`--factory`), reading settings from the environment."""
+    return ConsoleApp(load_settings())

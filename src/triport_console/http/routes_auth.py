@@ -1,0 +1,123 @@
+"""Session routes: logout (the seed), /me, email sign-in, health."""
+
+from __future__ import annotations
+
+from ..errors import StoreUnavailable
+from ..logs import JsonLog
+from ..services.api_keys import ApiKeyService
+from ..services.email_login import EmailLoginService
+from ..services.sessions import IssuedSession, SessionService, utcnow
+from ..store import Store
+from ..tokens import same_digest, sha256
+from .cookies import CSRF, SESSION, CookiePolicy
+from .error_codes import error_response
+from .request import Request
+from .responses import Response, json_response, ok
+from .routing import Guard, Route
+from .views import key_json, user_json
+
+
+class AuthRoutes:
+    def __init__(
+        self,
+        sessions: SessionService,
+        email_login: EmailLoginService,
+        keys: ApiKeyService,
+        store: Store,
+        cookies: CookiePolicy,
+        log: JsonLog,
+    ) -> None:
+        self._sessions = sessions
+        self._email = email_login
+        self._keys = keys
+        self._store = store
+        self._cookies = cookies
+        self._log = log
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/auth/logout", {"POST": self.logout}),
+            Route("/v1/auth/me", {"GET": self.me}),
+            Route("/v1/auth/email/start", {"POST": self.email_start}, Guard.SIGN_IN),
+            Route("/v1/auth/email/verify", {"POST": self.email_verify}, Guard.SIGN_IN),
+            Route("/healthz", {"GET": self.healthz}),
+            Route("/readyz", {"GET": self.readyz}),
+        ]
+
+    async def logout(self, request: Request, _: dict[str, str]) -> Response:
+        """Spec §2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
+        token = request.cookies.get(SESSION)
+        if token:
+            try:
+                revoked = await self._sessions.logout(token, request.headers["x-csrf-token"])
+            except StoreUnavailable:
+                # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
+                # client retries until a 200 says the row is revoked.
+                self._log.error("logout_failed", request_id=request.request_id)
+                return error_response("logout_failed", request.request_id)
+            self._log.info("logout", request_id=request.request_id, revoked=revoked)
+        response = ok()
+        for cookie in self._cookies.clear_session_pair(request):
+            response.set_cookie(cookie)
+        return response
+
+    async def me(self, request: Request, _: dict[str, str]) -> Response:
+        now = utcnow()
+        token = request.cookies.get(SESSION)
+        session = await self._sessions.authenticate(token, now)
+        refreshed_until = await self._sessions.slide(session, now)
+        issued = await self._keys.ensure_default(session.user.id, session.default_key, now)
+        default_key = key_json(issued.key)
+        if issued.raw is not None:
+            default_key["raw"] = issued.raw
+            default_key["created"] = True
+        response = json_response(
+            200,
+            {
+                "user": user_json(session.user),
+                "provider": session.user.provider,
+                "default_key": default_key,
+            },
+        )
+        if refreshed_until is not None and token is not None:
+            # Same values, new lifetime; the CSRF cookie is re-issued only if it is the one bound.
+            csrf = request.cookies.get(CSRF)
+            if csrf and not same_digest(sha256(csrf), session.csrf_hash):
+                csrf = None
+            max_age = round((refreshed_until - now).total_seconds())
+            for cookie in self._cookies.session_pair(request, token, csrf, max_age):
+                response.set_cookie(cookie)
+        return response
+
+    async def email_start(self, request: Request, _: dict[str, str]) -> Response:
+        body = await request.json_object()
+        request_id = await self._email.start(body.get("email"))
+        return json_response(200, {"request_id": request_id})
+
+    async def email_verify(self, request: Request, _: dict[str, str]) -> Response:
+        body = await request.json_object()
+        issued = await self._email.verify(
+            body.get("request_id"), body.get("code"), request.cookies.get(SESSION)
+        )
+        self._log.info(
+            "login", request_id=request.request_id, provider="email", user_id=issued.user.id
+        )
+        return self.signed_in(request, issued)
+
+    def signed_in(self, request: Request, issued: IssuedSession) -> Response:
+        """The `{"user": …}` answer of every sign-in, with both fresh cookies."""
+        response = json_response(200, {"user": user_json(issued.user)})
+        max_age = round((issued.expires_at - utcnow()).total_seconds())
+        for cookie in self._cookies.session_pair(request, issued.token, issued.csrf_token, max_age):
+            response.set_cookie(cookie)
+        return response
+
+    async def healthz(self, request: Request, _: dict[str, str]) -> Response:
+        return ok()
+
+    async def readyz(self, request: Request, _: dict[str, str]) -> Response:
+        try:
+            await self._store.ping()
+        except StoreUnavailable:
+            return error_response("not_ready", request.request_id)
+        return json_response(200, {"ok": True, "database": "up"})

@@ -1,0 +1,38 @@
+"""JSON shapes of the contract's objects (spec §2.2 and §2.8)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import ApiKey, User
+
+
+def timestamp(value: datetime) -> str:
+    """RFC 3339 UTC with Z, to the second."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "avatar_url": user.avatar_url,
+        "created_at": timestamp(user.created_at),
+        "updated_at": timestamp(user.updated_at),
+    }
+
+
+def key_json(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "key_prefix": key.key_prefix,
+        "scopes": list(key.scopes),
+        "rate_limit": key.rate_limit,
+        "status": key.status,
+        "created_at": timestamp(key.created_at),
+        "last_used_at": timestamp(key.last_used_at) if key.last_used_at else None,
+        "is_default": key.is_default,
+    }

@@ -1,0 +1,84 @@
+"""Plain records passed between the store, the services and the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str | None
+    display_name: str | None
+    avatar_url: str | None
+    provider: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    user_id: str
+    name: str
+    key_prefix: str
+    scopes: tuple[str, ...]
+    rate_limit: int
+    status: str
+    is_default: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session row that is live now, with its user and the user's active default key."""
+
+    token_hash: bytes
+    csrf_hash: bytes
+    user: User
+    created_at: datetime
+    expires_at: datetime
+    default_key: ApiKey | None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who signed in: (provider, subject) is unique; email links providers to one account."""
+
+    provider: str  # "email" | "google" | "wallet"
+    subject: str  # the address, the OpenID `sub`, or "chain:canonical-address"
+    email: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token_hash: bytes
+    csrf_hash: bytes
+    created_at: datetime
+    expires_at: datetime
+    replaces: bytes | None = None  # token hash of the cookie the browser sent, revoked on login
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    id: str
+    name: str
+    key_prefix: str
+    key_hash: bytes
+    scopes: tuple[str, ...]
+    rate_limit: int
+    is_default: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCode:
+    request_id: str
+    email: str
+    code_mac: bytes
+    created_at: datetime
+    expires_at: datetime

@@ -1,0 +1,101 @@
+"""Email one-time-code sign-in: start sends a code, verify trades it for a session."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from datetime import timedelta
+
+from ..config import Settings
+from ..errors import DeliveryFailed, InvalidInput, RateLimited, StoreUnavailable
+from ..mail import Mailer
+from ..models import LoginCode
+from ..store import CodeOutcome, Store
+from ..tokens import login_code_mac, new_login_code
+from .sessions import IssuedSession, SessionService, utcnow
+
+CODE_LIFETIME = timedelta(minutes=10)
+RATE_WINDOW = timedelta(hours=1)
+MAX_WRONG_CODES = 5
+
+# Deliberately plain: one @, no spaces or control characters, a dotted domain, RFC 5321 lengths.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL = re.compile(rf"[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
+_CODE = re.compile(r"[0-9]{6}")
+
+
+def normalise_email(value: object) -> str:
+    """Trim and lower-case first, then validate: the rate limit counts the normalised form."""
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_email", "email must be a string")
+    email = value.strip().lower()
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise InvalidInput("invalid_email", "email is not a valid address")
+    return email
+
+
+def parse_request_id(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 36:
+        raise InvalidInput("invalid_request", "request_id must be a UUID")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput("invalid_request", "request_id must be a UUID") from None
+
+
+class EmailLoginService:
+    def __init__(
+        self, store: Store, mailer: Mailer, sessions: SessionService, settings: Settings
+    ) -> None:
+        self._store = store
+        self._mailer = mailer
+        self._sessions = sessions
+        self._secret = settings.secret_key
+        self._limit = settings.email_codes_per_hour
+
+    async def start(self, email_value: object) -> str:
+        """Store a hashed code and mail it; the answer is the same for known and new addresses."""
+        email = normalise_email(email_value)
+        now = utcnow()
+        request_id = str(uuid.uuid4())
+        code = new_login_code()
+        record = LoginCode(
+            request_id=request_id,
+            email=email,
+            code_mac=login_code_mac(self._secret, request_id, code),
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+        oldest = await self._store.create_login_code(record, now - RATE_WINDOW, self._limit)
+        if oldest is not None:
+            raise RateLimited(int((oldest + RATE_WINDOW - now).total_seconds()) + 1)
+        try:
+            await self._mailer.send_login_code(email, code, CODE_LIFETIME)
+        except DeliveryFailed:
+            # An undelivered code must not count against the hourly limit; best effort, since
+            # the row expires on its own if the store is failing too.
+            with contextlib.suppress(StoreUnavailable):
+                await self._store.delete_login_code(request_id)
+            raise
+        return request_id
+
+    async def verify(
+        self, request_id_value: object, code_value: object, replaces: str | None
+    ) -> IssuedSession:
+        request_id = parse_request_id(request_id_value)
+        if not isinstance(code_value, str) or not _CODE.fullmatch(code_value):
+            raise InvalidInput("invalid_code", "code must be the 6 digits from the email")
+        now = utcnow()
+        session, token, csrf_token = self._sessions.prepare(now, replaces)
+        result = await self._store.complete_email_login(
+            request_id,
+            login_code_mac(self._secret, request_id, code_value),
+            MAX_WRONG_CODES,
+            session,
+        )
+        if result.outcome is CodeOutcome.INVALID_REQUEST:
+            raise InvalidInput("invalid_request", "unknown, expired, used or locked request")
+        if result.outcome is CodeOutcome.WRONG_CODE or result.user is None:
+            raise InvalidInput("invalid_code", "the code is wrong")
+        return IssuedSession(result.user, token, csrf_token, session.expires_at)

@@ -1,0 +1,19 @@
+"""Storage: one interface (`base.Store`), one implementation per database."""
+
+from __future__ import annotations
+
+from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
+
+
+def open_store(database_url: str, timeout: float) -> Store:
+    """The store for a TRIPORT_DATABASE_URL; imports only the driver that URL needs."""
+    if database_url.startswith("sqlite:///"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(database_url.removeprefix("sqlite:///"), timeout)
+    from .postgres import PostgresStore
+
+    return PostgresStore(database_url, timeout)
+
+
+__all__ = ["CodeOutcome", "CodeResult", "RevokeOutcome", "Store", "open_store"]

@@ -1,0 +1,377 @@
+"""PostgreSQL store: an asyncpg pool, prepared statements, bounded waits.
+
+Why this shape:
+- asyncpg caches a prepared statement per connection for every query text, so the hot paths pay
+  for parsing once per connection, not per request.
+- `lock_timeout`, `statement_timeout` and the pool's acquire timeout all come from
+  TRIPORT_DB_TIMEOUT, so a held lock or a dead server turns into `StoreUnavailable` within that
+  bound instead of a hung request.
+- Commits are synchronous (`synchronous_commit` is left at the server default, `on`): a method
+  that returns has its change in the WAL on disk. PostgreSQL already shares one WAL flush among
+  concurrent commits, so there is no batching here.
+- A lost connection is dropped by the pool and replaced on the next acquire, so the service
+  recovers from a database restart by itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from ..errors import StoreUnavailable
+from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from . import migrations
+from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
+
+_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+_MIGRATION_LOCK = 0x7472_6970_6F72_74  # "triport": one migrator at a time across instances
+
+_USER_COLUMNS = (
+    "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+)
+_KEY_COLUMNS = (
+    "k.id AS key_id, k.user_id AS key_user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, "
+    "k.status, k.is_default, k.created_at AS key_created_at, k.last_used_at"
+)
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(
+        id=str(row["id"]),
+        email=row["email"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        provider=row["provider"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _key(row: asyncpg.Record) -> ApiKey:
+    return ApiKey(
+        id=str(row["key_id"]),
+        user_id=str(row["key_user_id"]),
+        name=row["name"],
+        key_prefix=row["key_prefix"],
+        scopes=tuple(row["scopes"]),
+        rate_limit=row["rate_limit"],
+        status=row["status"],
+        is_default=row["is_default"],
+        created_at=row["key_created_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+class PostgresStore(Store):
+    def __init__(self, dsn: str, timeout: float) -> None:
+        self._dsn = dsn
+        self._timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        millis = str(int(self._timeout * 1000))
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=10,
+                timeout=self._timeout,
+                command_timeout=self._timeout,
+                server_settings={
+                    "application_name": "triport-console",
+                    "lock_timeout": millis,
+                    "statement_timeout": millis,
+                    "idle_in_transaction_session_timeout": str(int(self._timeout * 5000)),
+                },
+            )
+        except _FAILURES as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+        await self.migrate()
+
+    async def migrate(self) -> list[int]:
+        applied = []
+        async with self._transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+            for migration in migrations.load("postgres"):
+                if migration.version not in done:
+                    await conn.execute(migration.sql)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        migration.version,
+                        migration.name,
+                    )
+                    applied.append(migration.version)
+        return applied
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        assert self._pool is not None, "store not opened"
+        try:
+            async with self._pool.acquire(timeout=self._timeout) as conn:
+                yield conn
+        except _FAILURES as exc:
+            raise StoreUnavailable(f"PostgreSQL failed: {type(exc).__name__}") from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._connection() as conn, conn.transaction():
+            yield conn
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    # Sessions -------------------------------------------------------------------------------
+    async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT s.csrf_hash, s.created_at AS session_created_at, s.expires_at, "
+                f"{_USER_COLUMNS}, {_KEY_COLUMNS} "
+                "FROM sessions s JOIN users u ON u.id = s.user_id "
+                "LEFT JOIN api_keys k ON k.user_id = u.id AND k.is_default "
+                "AND k.status = 'active' "
+                "WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
+                token_hash,
+                now,
+            )
+        if row is None:
+            return None
+        return LiveSession(
+            token_hash=token_hash,
+            csrf_hash=row["csrf_hash"],
+            created_at=row["session_created_at"],
+            expires_at=row["expires_at"],
+            user=_user(row),
+            default_key=_key(row) if row["key_id"] is not None else None,
+        )
+
+    async def revoke_session(
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+    ) -> RevokeOutcome:
+        # One statement, one round trip: the UPDATE is the revoke; the EXISTS (on the snapshot
+        # before it) tells a live row bound to another CSRF token from one that is simply gone.
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "WITH revoked AS (UPDATE sessions SET revoked_at = $3 WHERE token_hash = $1 "
+                "AND revoked_at IS NULL AND (csrf_hash = $2 OR expires_at <= $3) RETURNING 1) "
+                "SELECT EXISTS (SELECT 1 FROM revoked) AS revoked, EXISTS (SELECT 1 FROM sessions "
+                "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "
+                "AND csrf_hash <> $2) AS unbound",
+                token_hash,
+                csrf_hash,
+                now,
+            )
+        assert row is not None
+        if row["revoked"]:
+            return RevokeOutcome.REVOKED
+        return RevokeOutcome.CSRF_UNBOUND if row["unbound"] else RevokeOutcome.NOTHING_LIVE
+
+    async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
+        async with self._connection() as conn:
+            status = await conn.execute(
+                "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
+                "AND revoked_at IS NULL AND expires_at > $3",
+                token_hash,
+                expires_at,
+                now,
+            )
+        return bool(status == "UPDATE 1")
+
+    async def revoke_user_sessions(self, email: str, now: datetime) -> int:
+        async with self._connection() as conn:
+            status = await conn.execute(
+                "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND expires_at > $2 "
+                "AND user_id = (SELECT id FROM users WHERE email = $1)",
+                email,
+                now,
+            )
+        return int(status.split()[-1])
+
+    async def sign_in(self, identity: Identity, session: NewSession) -> User:
+        async with self._transaction() as conn:
+            return await _sign_in(conn, identity, session)
+
+    # Email codes ----------------------------------------------------------------------------
+    async def create_login_code(
+        self, code: LoginCode, window_start: datetime, limit: int
+    ) -> datetime | None:
+        async with self._transaction() as conn:
+            # Serialises the count-then-insert for one address across every instance.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", code.email)
+            recent = await conn.fetch(
+                "SELECT created_at FROM login_codes WHERE email = $1 AND created_at > $2 "
+                "ORDER BY created_at LIMIT $3",
+                code.email,
+                window_start,
+                limit,
+            )
+            if len(recent) >= limit:
+                oldest: datetime = recent[0]["created_at"]
+                return oldest
+            await conn.execute(
+                "INSERT INTO login_codes (request_id, email, code_mac, created_at, expires_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                code.request_id,
+                code.email,
+                code.code_mac,
+                code.created_at,
+                code.expires_at,
+            )
+            return None
+
+    async def delete_login_code(self, request_id: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute("DELETE FROM login_codes WHERE request_id = $1", request_id)
+
+    async def complete_email_login(
+        self, request_id: str, code_mac: bytes, max_attempts: int, session: NewSession
+    ) -> CodeResult:
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "SELECT email, code_mac FROM login_codes WHERE request_id = $1 "
+                "AND consumed_at IS NULL AND expires_at > $2 AND attempts < $3 FOR UPDATE",
+                request_id,
+                session.created_at,
+                max_attempts,
+            )
+            if row is None:
+                return CodeResult(CodeOutcome.INVALID_REQUEST)
+            if not hmac.compare_digest(row["code_mac"], code_mac):
+                await conn.execute(
+                    "UPDATE login_codes SET attempts = attempts + 1 WHERE request_id = $1",
+                    request_id,
+                )
+                return CodeResult(CodeOutcome.WRONG_CODE)
+            await conn.execute(
+                "UPDATE login_codes SET consumed_at = $2 WHERE request_id = $1",
+                request_id,
+                session.created_at,
+            )
+            email = row["email"]
+            user = await _sign_in(conn, Identity("email", email, email=email), session)
+            return CodeResult(CodeOutcome.SIGNED_IN, user)
+
+    # API keys -------------------------------------------------------------------------------
+    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
+        async with self._connection() as conn:
+            inserted = await _insert_key(conn, user_id, key, on_conflict_nothing=True)
+        if not inserted:
+            return None  # another request created the default key first
+        return ApiKey(
+            id=key.id,
+            user_id=user_id,
+            name=key.name,
+            key_prefix=key.key_prefix,
+            scopes=key.scopes,
+            rate_limit=key.rate_limit,
+            status="active",
+            is_default=key.is_default,
+            created_at=key.created_at,
+            last_used_at=None,
+        )
+
+    async def find_default_key(self, user_id: str) -> ApiKey | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.user_id = $1 AND k.is_default "
+                "AND k.status = 'active'",
+                user_id,
+            )
+        return _key(row) if row is not None else None
+
+
+async def _insert_key(
+    conn: asyncpg.Connection, user_id: str, key: NewApiKey, *, on_conflict_nothing: bool = False
+) -> bool:
+    conflict = " ON CONFLICT DO NOTHING" if on_conflict_nothing else ""
+    status: str = await conn.execute(
+        "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
+        "status, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9)"
+        + conflict,
+        key.id,
+        user_id,
+        key.name,
+        key.key_prefix,
+        key.key_hash,
+        list(key.scopes),
+        key.rate_limit,
+        key.is_default,
+        key.created_at,
+    )
+    return status == "INSERT 0 1"
+
+
+async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSession) -> User:
+    at = session.created_at
+    row: Any = await conn.fetchrow(
+        f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
+        "WHERE i.provider = $1 AND i.subject = $2",
+        identity.provider,
+        identity.subject,
+    )
+    if row is None:
+        if identity.email is not None:
+            # ON CONFLICT makes two concurrent first sign-ins of one address meet on one row.
+            await conn.execute(
+                "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
+                "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
+                uuid.uuid4(),
+                identity.email,
+                identity.display_name,
+                identity.avatar_url,
+                identity.provider,
+                at,
+            )
+            row = await conn.fetchrow(
+                f"SELECT {_USER_COLUMNS} FROM users u WHERE u.email = $1", identity.email
+            )
+        else:
+            row = await conn.fetchrow(
+                "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
+                "updated_at) VALUES ($1, NULL, $2, $3, $4, $5, $5) RETURNING "
+                + _USER_COLUMNS.replace("u.", ""),
+                uuid.uuid4(),
+                identity.display_name,
+                identity.avatar_url,
+                identity.provider,
+                at,
+            )
+        await conn.execute(
+            "INSERT INTO identities (provider, subject, user_id, created_at) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            identity.provider,
+            identity.subject,
+            row["id"],
+            at,
+        )
+    if session.replaces is not None:
+        await conn.execute(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            session.replaces,
+            at,
+        )
+    await conn.execute(
+        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        session.token_hash,
+        session.csrf_hash,
+        row["id"],
+        at,
+        session.expires_at,
+    )
+    return _user(row)

@@ -1,0 +1,483 @@
+"""SQLite store: WAL, durable commits, reads on the event loop, writes group-committed.
+
+Why this shape:
+- Reads are indexed point lookups that take microseconds in WAL mode, where readers never wait
+  for writers; running them inline is far cheaper than a hop to a thread.
+- Every write must be durable before its request is answered (`synchronous=FULL`: the WAL is
+  fsynced at each commit). One fsync per request would cap logout at the disk's sync rate, so a
+  single writer thread takes every write waiting in its queue and commits them in one transaction
+  (group commit), each inside its own SAVEPOINT so one failing operation does not sink the rest.
+  No future is resolved before COMMIT returns.
+- Other processes (workers, `revoke-sessions`) contend for the write lock through SQLite's busy
+  handler, bounded by TRIPORT_DB_TIMEOUT; a lock held past that fails the write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import DomainError, StoreUnavailable
+from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from . import migrations
+from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
+
+T = TypeVar("T")
+_MAX_BATCH = 256
+
+_USER_COLUMNS = (
+    "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
+)
+_KEY_COLUMNS = (
+    "k.id, k.user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, k.status, k.is_default, "
+    "k.created_at, k.last_used_at"
+)
+
+
+def ts(value: datetime) -> str:
+    """Fixed-width UTC text, so that timestamps compare correctly as strings."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    return User(row[0], row[1], row[2], row[3], row[4], _dt(row[5]), _dt(row[6]))
+
+
+def _key(row: tuple[Any, ...]) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        user_id=row[1],
+        name=row[2],
+        key_prefix=row[3],
+        scopes=tuple(json.loads(row[4])),
+        rate_limit=row[5],
+        status=row[6],
+        is_default=bool(row[7]),
+        created_at=_dt(row[8]),
+        last_used_at=_dt(row[9]) if row[9] else None,
+    )
+
+
+def connect(path: str, timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+@dataclass(slots=True)
+class _Job:
+    operation: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    deadline: float
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the request was cancelled (client went away); the commit still stands
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+class GroupCommitWriter:
+    """One thread, one connection: batches queued writes into one durable transaction."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+    async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        assert self._loop is not None
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._jobs.put(_Job(operation, future, time.monotonic() + self._timeout))
+        return await future
+
+    def _run(self) -> None:
+        conn = connect(self._path, self._timeout)
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                batch = [job]
+                while len(batch) < _MAX_BATCH:
+                    try:
+                        more = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._commit(conn, batch)
+                        return
+                    batch.append(more)
+                self._commit(conn, batch)
+        finally:
+            conn.close()
+
+    def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_settle, job.future, result, error)
+
+    def _fail(self, jobs: list[_Job], reason: str) -> None:
+        for job in jobs:
+            self._deliver(job, None, StoreUnavailable(reason))
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        now = time.monotonic()
+        late = [job for job in batch if job.deadline <= now]
+        jobs = [job for job in batch if job.deadline > now]
+        self._fail(late, "waited too long for the database")
+        if not jobs:
+            return
+        wait_ms = max(1, int((min(job.deadline for job in jobs) - now) * 1000))
+        try:
+            conn.execute(f"PRAGMA busy_timeout={wait_ms}")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._fail(jobs, f"database locked or unavailable: {exc}")
+            return
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            for job in jobs:
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job.operation(conn)
+                except (DomainError, sqlite3.Error, ValueError) as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    failure = exc if isinstance(exc, DomainError) else StoreUnavailable(str(exc))
+                    outcomes.append((job, None, failure))
+                else:
+                    conn.execute("RELEASE job")
+                    outcomes.append((job, result, None))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            self._fail(jobs, f"commit failed: {exc}")
+            return
+        # Only now, with the transaction durably committed, may any caller be answered.
+        for job, result, error in outcomes:
+            self._deliver(job, result, error)
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str, timeout: float) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._writer = GroupCommitWriter(path, timeout)
+        self._reader: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+        self._reader = connect(self._path, self._timeout)
+        self._reader.execute("PRAGMA query_only=1")
+        self._writer.start(asyncio.get_running_loop())
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations under the write lock; returns the versions applied."""
+        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self._path, max(self._timeout, 30.0))
+        applied = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for migration in migrations.load("sqlite"):
+                if migration.version in done:
+                    continue
+                for statement in migration.sql.split(";\n"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (migration.version, migration.name, ts(datetime.now(UTC))),
+                )
+                applied.append(migration.version)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"migration failed: {exc}") from exc
+        finally:
+            conn.close()
+        return applied
+
+    async def close(self) -> None:
+        self._writer.stop()
+        if self._reader is not None:
+            self._reader.close()
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        assert self._reader is not None, "store not opened"
+        try:
+            # fetchall() ends the implicit read transaction, so the next read sees new commits.
+            return self._reader.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"read failed: {exc}") from exc
+
+    async def ping(self) -> None:
+        self._read("SELECT 1", ())
+
+    # Sessions -------------------------------------------------------------------------------
+    async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
+        rows = self._read(
+            f"SELECT s.csrf_hash, s.created_at, s.expires_at, {_USER_COLUMNS}, {_KEY_COLUMNS} "
+            "FROM sessions s JOIN users u ON u.id = s.user_id "
+            "LEFT JOIN api_keys k ON k.user_id = u.id AND k.is_default = 1 AND k.status = 'active' "
+            "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+            (token_hash, ts(now)),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return LiveSession(
+            token_hash=token_hash,
+            csrf_hash=row[0],
+            created_at=_dt(row[1]),
+            expires_at=_dt(row[2]),
+            user=_user(row[3:10]),
+            default_key=_key(row[10:]) if row[10] is not None else None,
+        )
+
+    async def revoke_session(
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+    ) -> RevokeOutcome:
+        at = ts(now)
+
+        def revoke(conn: sqlite3.Connection) -> RevokeOutcome:
+            updated = conn.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL "
+                "AND (csrf_hash = ? OR expires_at <= ?)",
+                (at, token_hash, csrf_hash, at),
+            ).rowcount
+            if updated:
+                return RevokeOutcome.REVOKED
+            still_live = conn.execute(
+                "SELECT 1 FROM sessions WHERE token_hash = ? AND revoked_at IS NULL "
+                "AND expires_at > ?",
+                (token_hash, at),
+            ).fetchall()
+            return RevokeOutcome.CSRF_UNBOUND if still_live else RevokeOutcome.NOTHING_LIVE
+
+        return await self._writer.run(revoke)
+
+    async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
+        def extend(conn: sqlite3.Connection) -> bool:
+            return bool(
+                conn.execute(
+                    "UPDATE sessions SET expires_at = ? WHERE token_hash = ? "
+                    "AND revoked_at IS NULL AND expires_at > ?",
+                    (ts(expires_at), token_hash, ts(now)),
+                ).rowcount
+            )
+
+        return await self._writer.run(extend)
+
+    async def revoke_user_sessions(self, email: str, now: datetime) -> int:
+        at = ts(now)
+
+        def revoke_all(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND expires_at > ? "
+                "AND user_id = (SELECT id FROM users WHERE email = ?)",
+                (at, at, email),
+            ).rowcount
+
+        return await self._writer.run(revoke_all)
+
+    async def sign_in(self, identity: Identity, session: NewSession) -> User:
+        return await self._writer.run(lambda conn: _sign_in(conn, identity, session))
+
+    # Email codes ----------------------------------------------------------------------------
+    async def create_login_code(
+        self, code: LoginCode, window_start: datetime, limit: int
+    ) -> datetime | None:
+        def create(conn: sqlite3.Connection) -> datetime | None:
+            recent = conn.execute(
+                "SELECT created_at FROM login_codes WHERE email = ? AND created_at > ? "
+                "ORDER BY created_at LIMIT ?",
+                (code.email, ts(window_start), limit),
+            ).fetchall()
+            if len(recent) >= limit:
+                return _dt(recent[0][0])
+            conn.execute(
+                "INSERT INTO login_codes (request_id, email, code_mac, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    code.request_id,
+                    code.email,
+                    code.code_mac,
+                    ts(code.created_at),
+                    ts(code.expires_at),
+                ),
+            )
+            return None
+
+        return await self._writer.run(create)
+
+    async def delete_login_code(self, request_id: str) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute("DELETE FROM login_codes WHERE request_id = ?", (request_id,))
+        )
+
+    async def complete_email_login(
+        self, request_id: str, code_mac: bytes, max_attempts: int, session: NewSession
+    ) -> CodeResult:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> CodeResult:
+            rows = conn.execute(
+                "SELECT email, code_mac FROM login_codes WHERE request_id = ? "
+                "AND consumed_at IS NULL AND expires_at > ? AND attempts < ?",
+                (request_id, at, max_attempts),
+            ).fetchall()
+            if not rows:
+                return CodeResult(CodeOutcome.INVALID_REQUEST)
+            email, expected = rows[0]
+            if not hmac.compare_digest(expected, code_mac):
+                conn.execute(
+                    "UPDATE login_codes SET attempts = attempts + 1 WHERE request_id = ?",
+                    (request_id,),
+                )
+                return CodeResult(CodeOutcome.WRONG_CODE)
+            conn.execute(
+                "UPDATE login_codes SET consumed_at = ? WHERE request_id = ?", (at, request_id)
+            )
+            user = _sign_in(conn, Identity("email", email, email=email), session)
+            return CodeResult(CodeOutcome.SIGNED_IN, user)
+
+        return await self._writer.run(complete)
+
+    # API keys -------------------------------------------------------------------------------
+    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
+        def create(conn: sqlite3.Connection) -> ApiKey | None:
+            try:
+                _insert_key(conn, user_id, key)
+            except sqlite3.IntegrityError:
+                return None  # another request created the default key first
+            return _new_key_record(user_id, key)
+
+        return await self._writer.run(create)
+
+    async def find_default_key(self, user_id: str) -> ApiKey | None:
+        rows = self._read(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.user_id = ? AND k.is_default = 1 "
+            "AND k.status = 'active'",
+            (user_id,),
+        )
+        return _key(rows[0]) if rows else None
+
+
+def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
+    conn.execute(
+        "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
+        "status, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+        (
+            key.id,
+            user_id,
+            key.name,
+            key.key_prefix,
+            key.key_hash,
+            json.dumps(list(key.scopes)),
+            key.rate_limit,
+            int(key.is_default),
+            ts(key.created_at),
+        ),
+    )
+
+
+def _new_key_record(user_id: str, key: NewApiKey) -> ApiKey:
+    return ApiKey(
+        id=key.id,
+        user_id=user_id,
+        name=key.name,
+        key_prefix=key.key_prefix,
+        scopes=key.scopes,
+        rate_limit=key.rate_limit,
+        status="active",
+        is_default=key.is_default,
+        created_at=key.created_at,
+        last_used_at=None,
+    )
+
+
+def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) -> User:
+    at = ts(session.created_at)
+    rows = conn.execute(
+        f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
+        "WHERE i.provider = ? AND i.subject = ?",
+        (identity.provider, identity.subject),
+    ).fetchall()
+    if rows:
+        user = _user(rows[0])
+    else:
+        rows = []
+        if identity.email is not None:
+            rows = conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users u WHERE u.email = ?", (identity.email,)
+            ).fetchall()
+        if rows:
+            user = _user(rows[0])
+        else:
+            user = User(
+                id=str(uuid.uuid4()),
+                email=identity.email,
+                display_name=identity.display_name,
+                avatar_url=identity.avatar_url,
+                provider=identity.provider,
+                created_at=session.created_at,
+                updated_at=session.created_at,
+            )
+            conn.execute(
+                "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (user.id, user.email, user.display_name, user.avatar_url, user.provider, at, at),
+            )
+        conn.execute(
+            "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)",
+            (identity.provider, identity.subject, user.id, at),
+        )
+    if session.replaces is not None:
+        conn.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            (at, session.replaces),
+        )
+    conn.execute(
+        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (session.token_hash, session.csrf_hash, user.id, at, ts(session.expires_at)),
+    )
+    return user
