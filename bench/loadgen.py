@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import resource
+import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,17 @@ def run_wrk(
                 wall_s=round(time.monotonic() - before[0], 2),
             )
     raise RuntimeError(f"wrk gave no result (exit {proc.returncode}): {err.strip()[-500:]}")
+
+
+def ensure_wrk(log: Callable[[str], None]) -> None:
+    """Install Debian's wrk when it is missing (waiting for another apt to finish first)."""
+    if shutil.which("wrk"):
+        return
+    log("installing wrk with apt-get")
+    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "wrk"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True)
+        subprocess.run(install, check=True)
 
 
 def warm_up(url: str) -> None:

@@ -30,7 +30,8 @@ _pool: list[asyncpg.Pool] = []
 
 def session_token(scope: Scope) -> str:
     """The nl_session cookie value, or "" when the request has none."""
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 key, _, token = part.strip().partition("=")

@@ -54,6 +54,7 @@ from loadgen import (  # noqa: E402
     CookieNames,
     LoadShape,
     MailSink,
+    ensure_wrk,
     run_wrk,
     warm_up,
 )
@@ -80,7 +81,9 @@ from seeding import (  # noqa: E402
 )
 from servers import Server  # noqa: E402
 
-UVICORN_SETTINGS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log",
+# The same uvicorn settings as `triport-console serve` (see triport_console/cli.py).
+UVICORN_SETTINGS = ["--loop", "uvloop", "--http", "httptools", "--lifespan", "on",
+                    "--no-access-log", "--no-server-header", "--no-proxy-headers",
                     "--log-level", "warning"]
 MIXED_LOGOUT_SHARE = 1 / 20  # workload.lua: one request in 20 is a logout
 POOL_SAFETY = 0.8  # never plan to use more than this share of a revoke pool in one run
@@ -95,16 +98,6 @@ def log(message: str) -> None:
 
 
 # Setup ----------------------------------------------------------------------------------------
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
-        return
-    log("installing wrk with apt-get")
-    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "wrk"]
-    if subprocess.run(install, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], check=True)
-        subprocess.run(install, check=True)
-
-
 def ensure_peer_venv() -> Path:
     """Django and gunicorn in their own venv, so the project's venv stays the project's."""
     python = PEER_VENV / "bin" / "python"
@@ -313,7 +306,7 @@ def peer_target(bench: Bench, peer_python: Path) -> Target:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    ensure_wrk()
+    ensure_wrk(log)
     peer_python = ensure_peer_venv()
     started = time.time()
     workdir = BENCH / "results" / f"work-{os.getpid()}"
@@ -366,7 +359,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, help="seeded sessions (default 100000)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2000 sessions, 1 round of 1 s, 1 worker")
+                        help="smoke run: 20000 sessions, 1 round of 1 s, 1 worker")
     parser.add_argument("--stores", type=_csv(str), default=["sqlite", "postgres"])
     parser.add_argument("--workers", type=_csv(int), help="ours' worker counts (default 1,2)")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
@@ -385,7 +378,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
-        "sessions": 2_000 if quick else 100_000,
+        "sessions": 20_000 if quick else 100_000,
         "workers": [1] if quick else [1, 2],
         "rounds": 1 if quick else 3,
         "duration": 1 if quick else 5,

@@ -195,7 +195,9 @@ def revoked_sessions(db: Database) -> int:
             return int(conn.execute(sql).fetchone()[0])
         finally:
             conn.close()
-    return int(asyncio.run(_fetchval(db.url, sql)))
+    count = asyncio.run(_fetchval(db.url, sql))
+    assert isinstance(count, int)
+    return count
 
 
 def unrevoke_sessions(db: Database) -> None:

@@ -55,7 +55,9 @@ def seed(sessions: int, pools: Path, threads: int) -> None:
             BACKEND_SESSION_KEY: BACKEND,
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        records.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+        records.append(
+            Session(session_key=key, session_data=store.encode(data), expire_date=expires)
+        )
         rows.append((key, get_random_string(32)))
     Session.objects.bulk_create(records, batch_size=5000)
     with connection.cursor() as cursor:
