@@ -108,10 +108,15 @@ class Row:
     errors: int
     rss_mb: float
     noise_pct: float  # CPU used by other processes during the runs, % of the machine (median)
+    cpu_us: float  # server CPU time per good response, in µs (median): robust to noise
     rps_rounds: list[float]
+    # ours ÷ reference in req/s, and the same in CPU efficiency (reference µs ÷ our µs per request)
     vs_bare: float | None = None
     vs_django: float | None = None
     vs_pg_ref: float | None = None
+    cpu_vs_bare: float | None = None
+    cpu_vs_django: float | None = None
+    cpu_vs_pg_ref: float | None = None
 
 
 def _key(m: Measurement | Row) -> tuple[str, str, int, int, str, str]:
@@ -132,6 +137,7 @@ def summarise(measurements: Iterable[Measurement]) -> list[Row]:
             errors=sum(m.errors for m in ms),
             rss_mb=max(m.rss_mb for m in ms),
             noise_pct=round(statistics.median(_noise_pct(m) for m in ms), 1),
+            cpu_us=round(statistics.median(_cpu_us(m) for m in ms), 1),
             rps_rounds=[m.rps for m in ms],
         )
         for k, ms in groups.items()
@@ -143,34 +149,45 @@ def _noise_pct(m: Measurement) -> float:
     return 100 * m.cpu["other"] / (m.duration_s * (os.cpu_count() or 1)) if m.duration_s else 0.0
 
 
+def _cpu_us(m: Measurement) -> float:
+    return 1e6 * m.cpu["server"] / m.good if m.good else 0.0
+
+
 def _with_ratios(row: Row, rows: list[Row]) -> Row:
     if row.target != "ours":
         return row
 
-    def ratio(target: str) -> float | None:
-        for other in rows:
-            if _key(other) == (*_key(row)[:5], target) and other.rps > 0:
-                return round(row.rps / other.rps, 3)
-        return None
-
-    return Row(**{**asdict(row), "vs_bare": ratio("bare"), "vs_django": ratio("django"),
-                  "vs_pg_ref": ratio("pg-ref")})
+    ratios: dict[str, float | None] = {}
+    for target, name in (("bare", "bare"), ("django", "django"), ("pg-ref", "pg_ref")):
+        other = next((o for o in rows if _key(o) == (*_key(row)[:5], target)), None)
+        ok = other is not None and other.rps > 0 and row.cpu_us > 0
+        ratios[f"vs_{name}"] = round(row.rps / other.rps, 3) if ok and other else None
+        ratios[f"cpu_vs_{name}"] = round(other.cpu_us / row.cpu_us, 3) if ok and other else None
+    return Row(**{**asdict(row), **ratios})
 
 
 COLUMNS = ("store", "W", "sessions", "workload", "target", "req/s", "p50 ms", "p99 ms", "errors",
-           "RSS MB", "noise %", "ours/bare", "ours/django", "ours/pg-ref")
+           "RSS MB", "CPU µs/req", "noise %", "ours/bare (cpu)", "ours/django (cpu)",
+           "ours/pg-ref (cpu)")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def _pair(rps: float | None, cpu: float | None, digits: int = 2) -> str:
+    """A ratio by throughput, with the CPU-efficiency ratio in brackets."""
+    return "" if rps is None or cpu is None else f"{rps:.{digits}f} ({cpu:.{digits}f})"
+
+
 def table(rows: Iterable[Row]) -> str:
     """One fixed-width (and Markdown-compatible) table, rows in run order."""
     lines = [[
         r.store, str(r.workers), f"{r.sessions:,}", r.workload, r.target, f"{r.rps:,.0f}",
-        _fmt(r.p50_ms), _fmt(r.p99_ms), str(r.errors), _fmt(r.rss_mb, 0), _fmt(r.noise_pct, 0),
-        _fmt(r.vs_bare), _fmt(r.vs_django, 1), _fmt(r.vs_pg_ref),
+        _fmt(r.p50_ms), _fmt(r.p99_ms), str(r.errors), _fmt(r.rss_mb, 0), _fmt(r.cpu_us, 0),
+        _fmt(r.noise_pct, 0),
+        _pair(r.vs_bare, r.cpu_vs_bare), _pair(r.vs_django, r.cpu_vs_django, 1),
+        _pair(r.vs_pg_ref, r.cpu_vs_pg_ref),
     ] for r in rows]
     widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(COLUMNS)]
 
@@ -185,21 +202,24 @@ def target_checks(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """The issue's targets, each with the value reached and whether it was met."""
     checks: list[dict[str, Any]] = []
 
-    def check(row: Row, what: str, value: float | None, goal: float, at_least: bool) -> None:
+    def check(row: Row, what: str, value: float | None, goal: float, at_least: bool,
+              cpu: float | None = None) -> None:
         if value is None:
             return
         met = value >= goal if at_least else value <= goal
         checks.append({"store": row.store, "workers": row.workers, "workload": row.workload,
-                       "target": what, "goal": goal, "value": value, "met": met})
+                       "target": what, "goal": goal, "value": value, "met": met,
+                       "cpu_value": cpu})
 
     for row in rows:
         if row.section != "main" or row.target != "ours" or row.workload == "mixed":
             continue
         if row.store == "sqlite":
-            check(row, "ours/bare", row.vs_bare, 0.5 if row.workload == "logout" else 0.6, True)
-            check(row, "ours/django", row.vs_django, 20.0, True)
+            check(row, "ours/bare", row.vs_bare, 0.5 if row.workload == "logout" else 0.6, True,
+                  row.cpu_vs_bare)
+            check(row, "ours/django", row.vs_django, 20.0, True, row.cpu_vs_django)
         if row.store == "postgres" and row.workload == "logout":
-            check(row, "ours/pg-ref", row.vs_pg_ref, 0.8, True)
+            check(row, "ours/pg-ref", row.vs_pg_ref, 0.8, True, row.cpu_vs_pg_ref)
         check(row, "p99 ms", row.p99_ms, 5.0, False)
     return checks
 
@@ -209,5 +229,6 @@ def checks_text(checks: Iterable[dict[str, Any]]) -> str:
         f"- {c['store']} W={c['workers']} {c['workload']}: {c['target']} = {c['value']} "
         f"(goal {'>=' if c['target'] != 'p99 ms' else '<='} {c['goal']}): "
         f"{'met' if c['met'] else 'MISSED'}"
+        + (f" (by CPU per request: {c['cpu_value']})" if c["cpu_value"] is not None else "")
         for c in checks
     )
