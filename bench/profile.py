@@ -23,12 +23,13 @@ import run
 from loadgen import OURS_COOKIES, LoadShape, MailSink, ensure_wrk, run_wrk, warm_up
 from seeding import create_database, drop_database, migrate, seed
 
-
+RATE = 250  # samples per second
 _LINE = re.compile(r":\d+\)$")
 
 
-def summarise(folded: Path, top: int) -> str:
-    """Top functions by self and by total samples, from py-spy's collapsed stacks."""
+def summarise(folded: Path, top: int, requests: int, rate: int) -> str:
+    """Top functions by self and total samples, from py-spy's collapsed stacks, in µs of sampled
+    (wall) time per request: comparable across runs and workloads, unlike percentages."""
     own: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     samples = 0
@@ -40,10 +41,13 @@ def summarise(folded: Path, top: int) -> str:
         own[frames[-1]] += count
         for frame in set(frames):
             total[frame] += count
-    lines = [f"{samples} samples"]
+    per_request = 1e6 / rate / max(1, requests)
+    lines = [f"{samples} samples, {requests} requests: "
+             f"{samples * per_request:.1f} µs sampled per request"]
     for title, counter in (("self", own), ("total", total)):
-        lines.append(f"\nTop {top} by {title}:")
-        lines.extend(f"{100 * n / samples:6.1f}%  {frame}" for frame, n in counter.most_common(top))
+        lines.append(f"\nTop {top} by {title} (µs per request, % of samples):")
+        lines.extend(f"{n * per_request:8.1f} {100 * n / samples:6.1f}%  {frame}"
+                     for frame, n in counter.most_common(top))
     return "\n".join(lines)
 
 
@@ -76,16 +80,17 @@ def main() -> None:
         warm_up(server.url)
         folded = args.out.with_suffix(".folded")
         folded.parent.mkdir(parents=True, exist_ok=True)
-        spy = subprocess.Popen([str(py_spy), "record", "--pid", str(server.pid), "--rate", "250",
+        spy = subprocess.Popen([str(py_spy), "record", "--pid", str(server.pid), "--rate",
+                                str(RATE),
                                 "--duration", str(args.seconds), "--format", "raw", "--threads",
                                 "--output", str(folded), *(["--gil"] if args.gil else [])],
                                stdout=subprocess.DEVNULL)
         load = run_wrk(server.url, args.workload, workdir / "pools", "profile", OURS_COOKIES,
                        args.seconds + 2, LoadShape(32, 2), server.pid)
         spy.wait(60)
-        run.log(f"{args.workload} on {args.store} under py-spy: "
-                f"{load.result['requests'] / (load.result['duration_us'] / 1e6):,.0f} req/s")
-        print(summarise(folded, args.top))
+        rate = load.result["requests"] / (load.result["duration_us"] / 1e6)
+        run.log(f"{args.workload} on {args.store} under py-spy: {rate:,.0f} req/s")
+        print(summarise(folded, args.top, int(rate * args.seconds), RATE))
         print(f"\ncollapsed stacks: {folded}")
     finally:
         server.stop()

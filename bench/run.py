@@ -111,6 +111,22 @@ def ensure_peer_venv() -> Path:
     return python
 
 
+def fsync_ms(directory: Path, count: int = 100) -> dict[str, float]:
+    """Latency of one fsync where the databases live: the floor under every durable commit."""
+    path = directory / "fsync.probe"
+    times = []
+    with path.open("wb") as handle:
+        for _ in range(count):
+            handle.write(b"x" * 4096)
+            handle.flush()
+            started = time.perf_counter()
+            os.fsync(handle.fileno())
+            times.append((time.perf_counter() - started) * 1000)
+    path.unlink()
+    times.sort()
+    return {"p50": round(times[count // 2], 2), "p99": round(times[count * 99 // 100], 2)}
+
+
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
@@ -311,6 +327,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
     workdir = BENCH / "results" / f"work-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
+    fsync = fsync_ms(workdir)
     sink = MailSink()
     sink.start()
     bench = Bench(args, workdir, sink)
@@ -342,7 +359,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "elapsed_s": round(time.time() - started, 1),
-        "machine": machine(),
+        "machine": {**machine(), "fsync_ms": fsync},
         "config": {k: v for k, v in vars(args).items() if k != "json"},
         "rows": [asdict(r) for r in rows],
         "targets": target_checks(rows),
@@ -406,7 +423,8 @@ def main() -> None:
         print(table(scaling))
     print("\nTargets:")
     print(checks_text(results["targets"]))
-    print(f"\nJSON: {args.json}  ({results['elapsed_s']} s)")
+    print(f"\nMachine: {json.dumps(results['machine'])}")
+    print(f"JSON: {args.json}  ({results['elapsed_s']} s)")
 
 
 if __name__ == "__main__":
