@@ -20,6 +20,9 @@ class JsonLog:
         self._threshold = _LEVELS[level]
         self._stream = stream or sys.stderr.buffer
 
+    def enabled(self, level: str) -> bool:
+        return _LEVELS[level] >= self._threshold
+
     def write(self, level: str, event: str, **fields: Any) -> None:
         if _LEVELS[level] < self._threshold:
             return

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import email
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,37 @@ def drop_database(url: str) -> None:
             await conn.close()
 
     asyncio.run(drop())
+
+
+def run_sql(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on a test database (to age a row, or to look at what was stored)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=10)
+        try:
+            return conn.execute(re.sub(r"\$\d+", "?", sql), params).fetchall()
+        finally:
+            conn.close()
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await conn.fetch(sql, *params)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def past(url: str) -> Any:
+    """A timestamp long gone, in the form the database at `url` stores."""
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if url.startswith("sqlite") else moment
+
+
+def age_session(url: str, token: str) -> None:
+    """Move a session's expiry into the past, as if its TTL had run out."""
+    token_hash = hashlib.sha256(token.encode()).digest()
+    run_sql(url, "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2", past(url), token_hash)
 
 
 def postgres_available() -> bool:

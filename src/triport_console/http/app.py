@@ -27,6 +27,7 @@ from .error_codes import domain_error_response, error_response
 from .request import Request, Scope
 from .responses import Response
 from .routes_auth import AuthRoutes
+from .routes_console import ConsoleRoutes
 from .routing import Guard, Router
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -64,7 +65,10 @@ class ConsoleApp:
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
         auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
-        self.router = Router(auth.routes())
+        console = ConsoleRoutes(
+            settings.public_url, google_enabled=False, page_enabled=settings.console_enabled
+        )
+        self.router = Router(auth.routes() + console.routes())
 
     async def shutdown(self) -> None:
         if self.store is not None:
@@ -134,6 +138,8 @@ class ConsoleApp:
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+        if not self.log.enabled("info"):
+            return
         self.log.info(
             "request",
             request_id=request.request_id,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import queue
 import sqlite3
 import threading
@@ -28,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from ..errors import DomainError, StoreUnavailable
 from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
@@ -48,7 +49,9 @@ _KEY_COLUMNS = (
 
 def ts(value: datetime) -> str:
     """Fixed-width UTC text, so that timestamps compare correctly as strings."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def _dt(value: str) -> datetime:
@@ -65,7 +68,7 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         user_id=row[1],
         name=row[2],
         key_prefix=row[3],
-        scopes=tuple(json.loads(row[4])),
+        scopes=tuple(orjson.loads(row[4])),
         rate_limit=row[5],
         status=row[6],
         is_default=bool(row[7]),
@@ -411,7 +414,7 @@ def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
             key.name,
             key.key_prefix,
             key.key_hash,
-            json.dumps(list(key.scopes)),
+            orjson.dumps(key.scopes).decode(),
             key.rate_limit,
             int(key.is_default),
             ts(key.created_at),
