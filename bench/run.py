@@ -18,6 +18,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -411,6 +412,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
+    # A SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
     results = run(args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
