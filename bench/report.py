@@ -232,3 +232,30 @@ def checks_text(checks: Iterable[dict[str, Any]]) -> str:
         + (f" (by CPU per request: {c['cpu_value']})" if c["cpu_value"] is not None else "")
         for c in checks
     )
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results block of BENCHMARKS.md: machine, main table, targets, scaling."""
+    machine = results["machine"]
+    config = results["config"]
+    rows = [Row(**r) for r in results["rows"]]
+    main = [r for r in rows if r.section == "main"]
+    scaling = [r for r in rows if r.section == "scaling"]
+    parts = [
+        f"Run of {results['started_at']} ({results['elapsed_s']:.0f} s): "
+        f"{machine['nproc']} cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
+        f"Linux {machine['kernel']}, Python {machine['python']}, SQLite {machine['sqlite']}, "
+        f"{machine['wrk'].split(' Copyright')[0]}; fsync p50 {machine['fsync_ms']['p50']} ms, "
+        f"p99 {machine['fsync_ms']['p99']} ms. {config['sessions']:,} sessions, "
+        f"{config['rounds']} rounds of {config['duration']} s, {config['connections']} "
+        f"connections, {config['threads']} wrk threads.",
+        "",
+        table(main),
+        "",
+        "Targets of issue 8 (ratios by req/s; by CPU per request in brackets):",
+        "",
+        checks_text(results["targets"]),
+    ]
+    if scaling:
+        parts += ["", f"Scaling (ours, {config['scaling_workers']} worker):", "", table(scaling)]
+    return "\n".join(parts)

@@ -63,10 +63,9 @@ from report import (  # noqa: E402
     EXPECTED_CLASSES,
     Checks,
     Measurement,
-    checks_text,
     evaluate,
+    markdown,
     summarise,
-    table,
     target_checks,
 )
 from seeding import (  # noqa: E402
@@ -393,6 +392,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
     parser.add_argument("--keep-work", action="store_true",
                         help="keep databases, session pools and server logs")
+    parser.add_argument("--doc", type=Path,
+                        help="also write the results into this file (BENCHMARKS.md) between "
+                             f"{DOC_START!r} and {DOC_END!r}")
+    parser.add_argument("--from-json", type=Path,
+                        help="measure nothing: print (and --doc) the results of an earlier run")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
@@ -411,23 +415,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+DOC_START = "<!-- bench/run.py results: start -->"
+DOC_END = "<!-- bench/run.py results: end -->"
+
+
+def write_doc(path: Path, block: str) -> None:
+    text = path.read_text()
+    head, _, rest = text.partition(DOC_START)
+    _, _, tail = rest.partition(DOC_END)
+    path.write_text(f"{head}{DOC_START}\n{block}\n{DOC_END}{tail}")
+
+
 def main() -> None:
     # A SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
-    results = run(args)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1) + "\n")
-    rows = summarise(Measurement(**m) for m in results["measurements"])
-    print(table(r for r in rows if r.section == "main"))
-    scaling = [r for r in rows if r.section == "scaling"]
-    if scaling:
-        print("\nScaling (ours, medians):")
-        print(table(scaling))
-    print("\nTargets:")
-    print(checks_text(results["targets"]))
-    print(f"\nMachine: {json.dumps(results['machine'])}")
-    print(f"JSON: {args.json}  ({results['elapsed_s']} s)")
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+    else:
+        results = run(args)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"JSON: {args.json}", file=sys.stderr)
+    block = markdown(results)
+    print(block)
+    if args.doc:
+        write_doc(args.doc, block)
 
 
 if __name__ == "__main__":
