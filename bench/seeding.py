@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from pools import write_pools
@@ -27,6 +28,7 @@ from pools import write_pools
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SESSION_TTL = timedelta(days=30)
 BATCH = 50_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,99 +88,106 @@ def _sqlite_time(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """Rows for a slice of users: each has one session and one active default key."""
+class _Rows:
+    """Every row to insert, each table's sorted by its primary key, so that B-tree inserts append
+    at the right edge instead of landing on random pages (at 1M rows: seconds, not minutes)."""
 
-    first: int
-    tokens: list[tuple[str, str]]
-    user_ids: list[uuid.UUID]
+    users: list[tuple[uuid.UUID, str, str]]  # id, email, display name
+    sessions: list[tuple[bytes, bytes, uuid.UUID]]  # token hash, CSRF hash, user id
+    api_keys: list[tuple[uuid.UUID, uuid.UUID, str, bytes]]  # id, user id, prefix, key hash
 
-    def users(self) -> Iterator[tuple[uuid.UUID, str, str, str]]:
-        for offset, user_id in enumerate(self.user_ids):
-            i = self.first + offset
-            yield user_id, f"user{i}@bench.example", f"Bench User {i}", "email"
+    @classmethod
+    def build(cls, tokens: list[tuple[str, str]]) -> _Rows:
+        user_ids = [uuid.uuid4() for _ in tokens]
+        secrets_ = ["nl_live_" + secrets.token_hex(32) for _ in tokens]
+        return cls(
+            users=sorted(
+                (u, f"user{i}@bench.example", f"Bench User {i}") for i, u in enumerate(user_ids)
+            ),
+            sessions=sorted(
+                (_digest(token), _digest(csrf), u)
+                for (token, csrf), u in zip(tokens, user_ids, strict=True)
+            ),
+            api_keys=sorted(
+                (uuid.uuid4(), u, secret[:16], _digest(secret))
+                for u, secret in zip(user_ids, secrets_, strict=True)
+            ),
+        )
 
-    def sessions(self) -> Iterator[tuple[bytes, bytes, uuid.UUID]]:
-        for (token, csrf), user_id in zip(self.tokens, self.user_ids, strict=True):
-            yield _digest(token), _digest(csrf), user_id
 
-    def api_keys(self) -> Iterator[tuple[uuid.UUID, uuid.UUID, str, bytes]]:
-        for user_id in self.user_ids:
-            secret = "nl_live_" + secrets.token_hex(32)
-            yield uuid.uuid4(), user_id, secret[:16], _digest(secret)
-
-
-def _batches(tokens: list[tuple[str, str]]) -> Iterator[_Batch]:
-    for first in range(0, len(tokens), BATCH):
-        part = tokens[first : first + BATCH]
-        yield _Batch(first, part, [uuid.uuid4() for _ in part])
+def _chunks(rows: list[T]) -> Iterator[list[T]]:
+    for first in range(0, len(rows), BATCH):
+        yield rows[first : first + BATCH]
 
 
 def seed(db: Database, sessions: int, pools: Path, threads: int) -> None:
     """Insert `sessions` users with one live session each and write the wrk session pools."""
     now = datetime.now(UTC)
     tokens = [(secrets.token_urlsafe(32), secrets.token_urlsafe(32)) for _ in range(sessions)]
+    rows = _Rows.build(tokens)
     if db.store == "sqlite":
-        _seed_sqlite(db, tokens, now)
+        _seed_sqlite(db, rows, now)
     else:
-        asyncio.run(_seed_postgres(db, tokens, now))
+        asyncio.run(_seed_postgres(db, rows, now))
     write_pools(pools, tokens, threads)
 
 
-def _seed_sqlite(db: Database, tokens: list[tuple[str, str]], now: datetime) -> None:
+def _seed_sqlite(db: Database, rows: _Rows, now: datetime) -> None:
     created, expires = _sqlite_time(now), _sqlite_time(now + SESSION_TTL)
     conn = sqlite3.connect(db.path)
     try:
         conn.execute("PRAGMA synchronous=OFF")  # seeding only; the server sets its own
+        conn.execute("PRAGMA cache_size=-1048576")  # 1 GiB: keeps the unique indexes in memory
         with conn:
-            for part in _batches(tokens):
-                conn.executemany(
-                    "INSERT INTO users (id, email, display_name, provider, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    ((str(u), e, d, p, created, created) for u, e, d, p in part.users()),
-                )
-                conn.executemany(
-                    "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    ((t, c, str(u), created, expires) for t, c, u in part.sessions()),
-                )
-                conn.executemany(
-                    "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes,"
-                    " rate_limit, status, is_default, created_at)"
-                    " VALUES (?, ?, 'Default', ?, ?, ?, 0, 'active', 1, ?)",
-                    (
-                        (str(k), str(u), prefix, digest, json.dumps(["*"]), created)
-                        for k, u, prefix, digest in part.api_keys()
-                    ),
-                )
+            conn.executemany(
+                "INSERT INTO users (id, email, display_name, provider, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'email', ?, ?)",
+                ((str(u), e, d, created, created) for u, e, d in rows.users),
+            )
+            conn.executemany(
+                "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                ((t, c, str(u), created, expires) for t, c, u in rows.sessions),
+            )
+            conn.executemany(
+                "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes,"
+                " rate_limit, status, is_default, created_at)"
+                " VALUES (?, ?, 'Default', ?, ?, ?, 0, 'active', 1, ?)",
+                (
+                    (str(k), str(u), prefix, digest, json.dumps(["*"]), created)
+                    for k, u, prefix, digest in rows.api_keys
+                ),
+            )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
 
 
-async def _seed_postgres(db: Database, tokens: list[tuple[str, str]], now: datetime) -> None:
+async def _seed_postgres(db: Database, rows: _Rows, now: datetime) -> None:
     expires = now + SESSION_TTL
     conn = await asyncpg.connect(db.url)
     try:
         async with conn.transaction():
-            for part in _batches(tokens):
+            for users in _chunks(rows.users):
                 await conn.copy_records_to_table(
                     "users",
                     columns=["id", "email", "display_name", "provider", "created_at", "updated_at"],
-                    records=[(u, e, d, p, now, now) for u, e, d, p in part.users()],
+                    records=[(u, e, d, "email", now, now) for u, e, d in users],
                 )
+            for sessions in _chunks(rows.sessions):
                 await conn.copy_records_to_table(
                     "sessions",
                     columns=["token_hash", "csrf_hash", "user_id", "created_at", "expires_at"],
-                    records=[(t, c, u, now, expires) for t, c, u in part.sessions()],
+                    records=[(t, c, u, now, expires) for t, c, u in sessions],
                 )
+            for keys in _chunks(rows.api_keys):
                 await conn.copy_records_to_table(
                     "api_keys",
                     columns=["id", "user_id", "name", "key_prefix", "key_hash", "scopes",
                              "rate_limit", "status", "is_default", "created_at"],
                     records=[
                         (k, u, "Default", prefix, digest, ["*"], 0, "active", True, now)
-                        for k, u, prefix, digest in part.api_keys()
+                        for k, u, prefix, digest in keys
                     ],
                 )
         await conn.execute("ANALYZE")
