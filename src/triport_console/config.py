@@ -36,6 +36,19 @@ class Settings:
     max_active_keys: int = 50
     email_codes_per_hour: int = 5
     log_level: str = "info"
+    google_issuer: str = "https://accounts.google.com"
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    console_url: str = ""  # empty: the console is served from public_url
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id)
+
+    @property
+    def console_base(self) -> str:
+        """Where the console's /login and /app pages live (Google sign-in redirects there)."""
+        return self.console_url or self.public_url
 
     @property
     def public_origin(self) -> str:
@@ -155,6 +168,36 @@ def _secret_key(env: Mapping[str, str], database_url: str) -> bytes:
         return value
 
 
+def _google(env: Mapping[str, str]) -> dict[str, str]:
+    """Google (or any OpenID provider) sign-in settings; unset client id means disabled."""
+    issuer = (env.get("TRIPORT_GOOGLE_ISSUER") or Settings.google_issuer).rstrip("/")
+    parts = urlsplit(issuer)
+    # Discovery and keys are trusted only over TLS, except from a provider on this machine.
+    loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if (
+        not parts.netloc
+        or parts.query
+        or parts.fragment
+        or not (parts.scheme == "https" or loopback)
+    ):
+        raise ConfigError(f"TRIPORT_GOOGLE_ISSUER: {issuer!r} is not an https issuer URL")
+    client_id = env.get("TRIPORT_GOOGLE_CLIENT_ID", "").strip()
+    client_secret = env.get("TRIPORT_GOOGLE_CLIENT_SECRET", "").strip()
+    if client_id and not client_secret:
+        raise ConfigError(
+            "TRIPORT_GOOGLE_CLIENT_SECRET: required when TRIPORT_GOOGLE_CLIENT_ID is set"
+        )
+    console_url = (env.get("TRIPORT_CONSOLE_URL") or "").rstrip("/")
+    if console_url:
+        _origin("TRIPORT_CONSOLE_URL", urlsplit(console_url)._replace(path="").geturl())
+    return {
+        "google_issuer": issuer,
+        "google_client_id": client_id,
+        "google_client_secret": client_secret,
+        "console_url": console_url,
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment, raising ConfigError with the variable's name."""
     env = os.environ if env is None else env
@@ -193,4 +236,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_active_keys=_int(env, "TRIPORT_MAX_ACTIVE_KEYS", Settings.max_active_keys, minimum=1),
         email_codes_per_hour=_int(env, "TRIPORT_EMAIL_CODES_PER_HOUR", 5, minimum=1),
         log_level=log_level,
+        **_google(env),
     )

@@ -74,6 +74,21 @@ class NewApiKey:
     is_default: bool
     created_at: datetime
 
+    def issued_to(self, user_id: str) -> ApiKey:
+        """The row as it stands right after its insert: active, never used."""
+        return ApiKey(
+            id=self.id,
+            user_id=user_id,
+            name=self.name,
+            key_prefix=self.key_prefix,
+            scopes=self.scopes,
+            rate_limit=self.rate_limit,
+            status="active",
+            is_default=self.is_default,
+            created_at=self.created_at,
+            last_used_at=None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LoginCode:
@@ -81,4 +96,16 @@ class LoginCode:
     email: str
     code_mac: bytes
     created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WalletChallenge:
+    """A sign-in message issued to one (chain, canonical address); the nonce is single-use."""
+
+    nonce: str
+    chain: str
+    address: str
+    message: str
+    issued_at: datetime
     expires_at: datetime

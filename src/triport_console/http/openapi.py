@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..services.api_keys import SCOPES
 from .error_codes import ERRORS
 
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
+_RAW_KEY = {
+    "type": "string",
+    "pattern": "^nl_live_[0-9a-f]{64}$",
+    "description": "The full secret; shown in this response only",
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -43,7 +49,15 @@ CSRF_HEADER = {
 }
 HTML_PAGE = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
 SESSION: list[dict[str, list[str]]] = [{"session": []}]
+KEY_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The key's id; not a UUID → invalid_id, someone else's → not_found",
+    "schema": {"type": "string", "format": "uuid"},
+}
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
+KEY_ACTION_ERRORS = ("csrf_missing", "csrf_invalid", "internal")  # no body to be invalid
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -96,14 +110,58 @@ SCHEMAS: dict[str, Any] = {
             "created_at": _TIMESTAMP,
             "last_used_at": {"type": ["string", "null"], "format": "date-time"},
             "is_default": {"type": "boolean"},
-            "raw": {"type": "string", "pattern": "^nl_live_[0-9a-f]{64}$"},
+            "raw": _RAW_KEY,
             "created": {"const": True},
+        },
+    },
+    "WalletAddress": {
+        "type": "object",
+        "required": ["address", "chain"],
+        "properties": {
+            "chain": {"enum": ["evm", "solana"]},
+            "address": {
+                "type": "string",
+                "description": "EVM: 0x + 40 hex digits, any case. Solana: base58 public key.",
+            },
         },
     },
     "SignedIn": {
         "type": "object",
         "required": ["user"],
         "properties": {"user": _ref("User")},
+    },
+    "KeyList": {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": _ref("Key")}},
+    },
+    "NewKey": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 80, "description": "Trimmed"},
+            "scopes": {
+                "type": "array",
+                "maxItems": 32,
+                "items": {"enum": sorted(SCOPES)},
+                "description": 'Omitted or empty means ["*"]; duplicates are removed',
+            },
+            "rate_limit": {"type": "integer", "description": "Negative values are stored as 0"},
+        },
+    },
+    "CreatedKey": {
+        "type": "object",
+        "required": ["raw", "key"],
+        "properties": {"raw": _RAW_KEY, "key": _ref("Key")},
+    },
+    "RotatedKey": {
+        "type": "object",
+        "required": ["old_id", "new", "raw"],
+        "properties": {
+            "old_id": {"type": "string", "format": "uuid"},
+            "new": _ref("Key"),
+            "raw": _RAW_KEY,
+        },
     },
     "Me": {
         "type": "object",
@@ -183,6 +241,153 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors("invalid_request", "invalid_code", "rate_limited", *MUTATION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/wallet/challenge": {
+        "post": {
+            "summary": "Issue a single-use message for a wallet to sign (valid 5 minutes)",
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(_ref("WalletAddress")),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["nonce", "message"],
+                        "properties": {
+                            "nonce": {"type": "string", "format": "uuid"},
+                            "message": {
+                                "type": "string",
+                                "description": "Sign these exact bytes (EIP-191 or ed25519).",
+                            },
+                        },
+                    },
+                    "The challenge",
+                ),
+                **errors("invalid_address", *MUTATION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/wallet/verify": {
+        "post": {
+            "summary": "Trade a signed challenge for a session (the nonce is burned once)",
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(
+                {
+                    "allOf": [
+                        _ref("WalletAddress"),
+                        {
+                            "type": "object",
+                            "required": ["nonce", "signature"],
+                            "properties": {
+                                "nonce": {"type": "string", "format": "uuid"},
+                                "signature": {
+                                    "type": "string",
+                                    "description": (
+                                        "EVM: 65-byte R||S||V hex, 0x optional, V 27/28 or 0/1. "
+                                        "Solana: 64 bytes as hex, base58 or base64 (standard "
+                                        "or URL-safe, padding optional)."
+                                    ),
+                                },
+                            },
+                        },
+                    ]
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
+                **errors(
+                    "invalid_nonce", "address_mismatch", "invalid_signature", *MUTATION_ERRORS
+                ),
+            },
+        }
+    },
+    "/v1/auth/google/start": {
+        "get": {
+            "summary": "Begin Google (OpenID Connect, PKCE S256) sign-in",
+            "description": (
+                "302 to the provider with nl_google_state and nl_google_verifier cookies "
+                "(HttpOnly, Path=/v1/auth/google/, 10 minutes); 302 to the console's "
+                "/login?error=google_disabled (or google_exchange_failed when the provider "
+                "cannot be discovered) without cookies."
+            ),
+            "responses": {"302": {"description": "To the provider, or to the console's login"}},
+        }
+    },
+    "/v1/auth/google/callback": {
+        "get": {
+            "summary": "Finish Google sign-in",
+            "description": (
+                "Clears both flow cookies on every outcome. Success: session cookies and 302 "
+                "to the console's /app/chains. Failure: 302 to /login?error=google_denied, "
+                "google_state_mismatch, google_missing_verifier, google_exchange_failed or "
+                "google_email_unverified."
+            ),
+            "parameters": [
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                for name in ("code", "state", "error", "iss")
+            ],
+            "responses": {
+                "302": {"description": "To the console (signed in, or /login?error=google_…)"},
+                **errors("google_disabled", "internal"),
+            },
+        }
+    },
+    "/v1/keys": {
+        "get": {
+            "summary": "The user's API keys, active and revoked, newest first",
+            "security": SESSION,
+            "responses": {
+                "200": _json(_ref("KeyList"), "The keys, without secrets"),
+                **errors("unauthenticated", "internal"),
+            },
+        },
+        "post": {
+            "summary": "Create an API key; the response shows its secret once",
+            "security": SESSION,
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(_ref("NewKey")),
+            "responses": {
+                "200": _json(_ref("CreatedKey"), "Created"),
+                **errors(
+                    "invalid_name",
+                    "invalid_scope",
+                    "too_many_scopes",
+                    "invalid_rate_limit",
+                    "unauthenticated",
+                    "too_many_keys",
+                    *MUTATION_ERRORS,
+                ),
+            },
+        },
+    },
+    "/v1/keys/{id}": {
+        "delete": {
+            "summary": "Revoke an API key (idempotent)",
+            "security": SESSION,
+            "parameters": [KEY_ID, CSRF_HEADER],
+            "responses": {
+                "200": _json(_ref("Ok"), "Revoked, or already revoked"),
+                **errors(
+                    "invalid_id",
+                    "unauthenticated",
+                    "not_found",
+                    "cannot_revoke_default",
+                    *KEY_ACTION_ERRORS,
+                ),
+            },
+        }
+    },
+    "/v1/keys/{id}/rotate": {
+        "post": {
+            "summary": "Replace a key by a new secret with the same settings, in one transaction",
+            "security": SESSION,
+            "parameters": [KEY_ID, CSRF_HEADER],
+            "responses": {
+                "200": _json(_ref("RotatedKey"), "The old key is revoked; the new one is active"),
+                **errors(
+                    "invalid_id", "unauthenticated", "not_found", "key_revoked", *KEY_ACTION_ERRORS
+                ),
             },
         }
     },

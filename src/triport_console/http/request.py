@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -41,6 +42,13 @@ class Request:
         if self._cookies is None:
             self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
         return self._cookies
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters; the first occurrence of a name wins."""
+        raw = self.scope.get("query_string", b"").decode("latin-1")
+        pairs = parse_qsl(raw, keep_blank_values=True)
+        return dict(reversed(pairs))
 
     async def json_object(self) -> dict[str, Any]:
         """The body as a JSON object; `invalid_json` past 4096 bytes, reading no further."""

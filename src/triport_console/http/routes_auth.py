@@ -107,8 +107,7 @@ class AuthRoutes:
     def signed_in(self, request: Request, issued: IssuedSession) -> Response:
         """The `{"user": …}` answer of every sign-in, with both fresh cookies."""
         response = json_response(200, {"user": user_json(issued.user)})
-        max_age = round((issued.expires_at - utcnow()).total_seconds())
-        for cookie in self._cookies.session_pair(request, issued.token, issued.csrf_token, max_age):
+        for cookie in session_cookies(self._cookies, request, issued):
             response.set_cookie(cookie)
         return response
 
@@ -121,3 +120,9 @@ class AuthRoutes:
         except StoreUnavailable:
             return error_response("not_ready", request.request_id)
         return json_response(200, {"ok": True, "database": "up"})
+
+
+def session_cookies(cookies: CookiePolicy, request: Request, issued: IssuedSession) -> list[bytes]:
+    """nl_session and nl_csrf for a sign-in that has just created its session row."""
+    max_age = round((issued.expires_at - utcnow()).total_seconds())
+    return cookies.session_pair(request, issued.token, issued.csrf_token, max_age)

@@ -1,23 +1,44 @@
-"""API keys: the `nl_live_` secret is shown once; only its SHA-256 is stored."""
+"""API keys: the `nl_live_` secret is shown once; only its SHA-256 is stored.
+
+The console manages keys (spec §2.8); the RPC data plane calls `authenticate_key` with the secret
+a client presents.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import unicodedata
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from ..errors import StoreUnavailable
-from ..models import ApiKey, NewApiKey
+from ..config import Settings
+from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from ..models import ApiKey, NewApiKey, User
 from ..store import Store
 from ..tokens import api_key_prefix, new_api_key_secret, sha256
+from .sessions import utcnow
 
 ALL_SCOPES = ("*",)
+# The public aliases a key may be limited to; "*" is every chain.
+SCOPES = frozenset({"*", "solana:rpc", "eth:rpc", "polygon:rpc", "op:rpc", "bsc:rpc"})
+MAX_SCOPES = 32
+MAX_NAME = 80
+MAX_RATE_LIMIT = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+# A busy key is read many times a second; recording its use at most once a minute keeps the
+# data plane's lookups reads instead of turning each one into a durable write.
+TOUCH_INTERVAL = timedelta(minutes=1)
+_SECRET = re.compile(r"nl_live_[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     key: ApiKey
     raw: str | None  # the full secret, present only in the response that created it
+    replaces: str | None = None  # a rotation's old key id
 
 
 def new_key(
@@ -37,9 +58,56 @@ def new_key(
     return record, secret
 
 
+def key_id(value: str) -> str:
+    """The canonical (lower-case, hyphenated) UUID, or `invalid_id`."""
+    canonical = value.lower()
+    if not _UUID.fullmatch(canonical):
+        raise InvalidInput("invalid_id")
+    return canonical
+
+
+def key_name(value: Any) -> str:
+    name = value.strip() if isinstance(value, str) else ""
+    # len() counts code points, so "é" is one character however it is encoded. Control
+    # characters are refused: a name is one line of text, and PostgreSQL cannot store NUL.
+    if not 1 <= len(name) <= MAX_NAME or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput(
+            "invalid_name", f"name must be 1 to {MAX_NAME} characters without control characters"
+        )
+    return name
+
+
+def key_scopes(value: Any) -> tuple[str, ...]:
+    """Omitted or empty means every chain; duplicates collapse, keeping the first position."""
+    if value is None or value == []:
+        return ALL_SCOPES
+    if not isinstance(value, list):
+        raise InvalidInput("invalid_scope", "scopes must be a list of strings")
+    if len(value) > MAX_SCOPES:
+        raise InvalidInput("too_many_scopes")
+    for scope in value:
+        if not isinstance(scope, str) or scope not in SCOPES:
+            raise InvalidInput(
+                "invalid_scope", "each scope must be one of " + ", ".join(sorted(SCOPES))
+            )
+    return tuple(dict.fromkeys(value))
+
+
+def key_rate_limit(value: Any) -> int:
+    """An integer (JSON `true` is not one); negative means 0, which is "no limit of its own"."""
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value > MAX_RATE_LIMIT:
+        raise InvalidInput(
+            "invalid_rate_limit", f"rate_limit must be an integer no larger than {MAX_RATE_LIMIT}"
+        )
+    return max(0, value)
+
+
 class ApiKeyService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, max_active_keys: int = Settings.max_active_keys) -> None:
         self._store = store
+        self._max_active = max_active_keys
 
     async def ensure_default(
         self, user_id: str, current: ApiKey | None, now: datetime
@@ -47,7 +115,8 @@ class ApiKeyService:
         """The user's active default key, created on first need (the `/me` bootstrap).
 
         Two concurrent first calls race on a unique index; the loser reads the winner's key and
-        shows no secret, so exactly one response ever carries `raw`.
+        shows no secret, so exactly one response ever carries `raw`. The bootstrap is not
+        counted against the active-key limit: every user always has a default key.
         """
         if current is not None:
             return IssuedKey(current, None)
@@ -59,3 +128,76 @@ class ApiKeyService:
         if winner is None:
             raise StoreUnavailable("default key vanished after a conflicting insert")
         return IssuedKey(winner, None)
+
+    async def list_keys(self, user_id: str) -> list[ApiKey]:
+        return await self._store.list_keys(user_id)
+
+    async def create(self, user_id: str, name: Any, scopes: Any, rate_limit: Any) -> IssuedKey:
+        """Validate the request's fields and issue a key, within the active-key limit."""
+        record, secret = new_key(
+            key_name(name), key_scopes(scopes), key_rate_limit(rate_limit), False, utcnow()
+        )
+        created = await self._store.create_key(user_id, record, self._max_active)
+        if created is None:
+            raise Conflict("too_many_keys")
+        return IssuedKey(created, secret)
+
+    async def _owned(self, user_id: str, raw_id: str) -> ApiKey:
+        key = await self._store.find_key(user_id, key_id(raw_id))
+        if key is None:
+            raise NotFound()  # unknown and someone else's look the same
+        return key
+
+    async def revoke(self, user_id: str, raw_id: str) -> bool:
+        """Idempotent: a revoked key answers as success. True if this call revoked it.
+
+        The default key is refused: the console and `/me` rely on one always existing; rotate
+        it instead.
+        """
+        key = await self._owned(user_id, raw_id)
+        if key.status != "active":
+            return False
+        if key.is_default:
+            raise Conflict("cannot_revoke_default")
+        return await self._store.revoke_key(user_id, key.id, utcnow())
+
+    async def rotate(self, user_id: str, raw_id: str) -> IssuedKey:
+        """Replace a key by a new secret with the same name, scopes, rate limit and default flag.
+
+        The store revokes the old key and inserts the successor in one transaction, conditioned
+        on the old key still being active, so of two concurrent rotations exactly one wins and
+        the other sees `key_revoked`.
+        """
+        old = await self._owned(user_id, raw_id)
+        if old.status != "active":
+            raise Conflict("key_revoked")
+        now = utcnow()
+        successor, secret = new_key(old.name, old.scopes, old.rate_limit, old.is_default, now)
+        rotated = await self._store.rotate_key(user_id, old.id, successor, now)
+        if rotated is None:
+            raise Conflict("key_revoked")
+        return IssuedKey(rotated, secret, replaces=old.id)
+
+    async def authenticate_key(
+        self, secret: str, now: datetime | None = None
+    ) -> tuple[ApiKey, User] | None:
+        """The RPC data plane's check: the active key a presented secret belongs to, and its owner.
+
+        None for anything that is not an active key's secret (malformed, unknown, revoked —
+        a rotated key stops working the moment its rotation has committed). Records the use in
+        `last_used_at` at most once per TOUCH_INTERVAL per key; that bookkeeping is best effort,
+        so a database that cannot take writes still authenticates keys.
+        """
+        if not _SECRET.fullmatch(secret):
+            return None
+        found = await self._store.find_active_key(sha256(secret))
+        if found is None:
+            return None
+        key, user = found
+        now = now or utcnow()
+        stale_before = now - TOUCH_INTERVAL
+        if key.last_used_at is None or key.last_used_at < stale_before:
+            with contextlib.suppress(StoreUnavailable):
+                if await self._store.touch_key(key.id, now, stale_before):
+                    key = replace(key, last_used_at=now)
+        return key, user

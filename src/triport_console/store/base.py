@@ -12,7 +12,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 
 
 class RevokeOutcome(enum.Enum):
@@ -92,6 +101,24 @@ class Store(ABC):
     ) -> CodeResult:
         """Check the code; on a match consume it, sign the address in, create the session."""
 
+    # Wallet challenges ----------------------------------------------------------------------
+    @abstractmethod
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None: ...
+
+    @abstractmethod
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        """The challenge if it is unused and unexpired at `now`."""
+
+    @abstractmethod
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        """Burn the nonce and sign the wallet in, in one transaction.
+
+        None when the nonce is no longer live (another request burned it first, or it
+        expired): of two concurrent calls for one nonce, exactly one creates a session.
+        """
+
     # API keys -------------------------------------------------------------------------------
     @abstractmethod
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
@@ -99,3 +126,37 @@ class Store(ABC):
 
     @abstractmethod
     async def find_default_key(self, user_id: str) -> ApiKey | None: ...
+
+    @abstractmethod
+    async def list_keys(self, user_id: str) -> list[ApiKey]:
+        """The user's keys, active and revoked, newest first."""
+
+    @abstractmethod
+    async def find_key(self, user_id: str, key_id: str) -> ApiKey | None:
+        """The key if it exists and belongs to `user_id` (someone else's key is not found)."""
+
+    @abstractmethod
+    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+        """Insert unless the user already has `max_active` active keys (then None).
+
+        The count and the insert are atomic across processes.
+        """
+
+    @abstractmethod
+    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
+        """Revoke an active, non-default key; False when there was no such key to revoke."""
+
+    @abstractmethod
+    async def rotate_key(
+        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+    ) -> ApiKey | None:
+        """In one transaction revoke the active key, point its `replaced_by` at `successor`
+        and insert it; None (nothing changed) when the key was no longer active."""
+
+    @abstractmethod
+    async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:
+        """The active key with this secret hash, and its owner. A pure read."""
+
+    @abstractmethod
+    async def touch_key(self, key_id: str, now: datetime, stale_before: datetime) -> bool:
+        """Set `last_used_at` to `now` only if it is unset or older than `stale_before`."""

@@ -25,7 +25,16 @@ from typing import Any
 import asyncpg
 
 from ..errors import StoreUnavailable
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 from . import migrations
 from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 
@@ -136,6 +145,12 @@ class PostgresStore(Store):
         async with self._connection() as conn:
             await conn.fetchval("SELECT 1")
 
+    async def _update(self, sql: str, *args: Any) -> bool:
+        """One UPDATE of at most one row; True when it changed it."""
+        async with self._connection() as conn:
+            status: str = await conn.execute(sql, *args)
+        return status == "UPDATE 1"
+
     # Sessions -------------------------------------------------------------------------------
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         async with self._connection() as conn:
@@ -182,15 +197,13 @@ class PostgresStore(Store):
         return RevokeOutcome.CSRF_UNBOUND if row["unbound"] else RevokeOutcome.NOTHING_LIVE
 
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
-        async with self._connection() as conn:
-            status = await conn.execute(
-                "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
-                "AND revoked_at IS NULL AND expires_at > $3",
-                token_hash,
-                expires_at,
-                now,
-            )
-        return bool(status == "UPDATE 1")
+        return await self._update(
+            "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 "
+            "AND revoked_at IS NULL AND expires_at > $3",
+            token_hash,
+            expires_at,
+            now,
+        )
 
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         async with self._connection() as conn:
@@ -266,24 +279,62 @@ class PostgresStore(Store):
             user = await _sign_in(conn, Identity("email", email, email=email), session)
             return CodeResult(CodeOutcome.SIGNED_IN, user)
 
+    # Wallet challenges ----------------------------------------------------------------------
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
+                "expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                challenge.nonce,
+                challenge.chain,
+                challenge.address,
+                challenge.message,
+                challenge.issued_at,
+                challenge.expires_at,
+            )
+
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT chain, address, message, issued_at, expires_at FROM wallet_challenges "
+                "WHERE nonce = $1 AND used_at IS NULL AND expires_at > $2",
+                nonce,
+                now,
+            )
+        if row is None:
+            return None
+        return WalletChallenge(
+            nonce,
+            row["chain"],
+            row["address"],
+            row["message"],
+            row["issued_at"],
+            row["expires_at"],
+        )
+
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        async with self._transaction() as conn:
+            # A concurrent burner holds the row lock; once it commits, READ COMMITTED re-checks
+            # `used_at IS NULL` on the new row version and this UPDATE matches nothing.
+            burned = await conn.execute(
+                "UPDATE wallet_challenges SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL "
+                "AND expires_at > $2",
+                nonce,
+                session.created_at,
+            )
+            if burned != "UPDATE 1":
+                return None
+            return await _sign_in(conn, identity, session)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
         async with self._connection() as conn:
             inserted = await _insert_key(conn, user_id, key, on_conflict_nothing=True)
         if not inserted:
             return None  # another request created the default key first
-        return ApiKey(
-            id=key.id,
-            user_id=user_id,
-            name=key.name,
-            key_prefix=key.key_prefix,
-            scopes=key.scopes,
-            rate_limit=key.rate_limit,
-            status="active",
-            is_default=key.is_default,
-            created_at=key.created_at,
-            last_used_at=None,
-        )
+        return key.issued_to(user_id)
 
     async def find_default_key(self, user_id: str) -> ApiKey | None:
         async with self._connection() as conn:
@@ -293,6 +344,84 @@ class PostgresStore(Store):
                 user_id,
             )
         return _key(row) if row is not None else None
+
+    async def list_keys(self, user_id: str) -> list[ApiKey]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.user_id = $1 "
+                "ORDER BY k.created_at DESC, k.id DESC",
+                user_id,
+            )
+        return [_key(row) for row in rows]
+
+    async def find_key(self, user_id: str, key_id: str) -> ApiKey | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.id = $1 AND k.user_id = $2",
+                key_id,
+                user_id,
+            )
+        return _key(row) if row is not None else None
+
+    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+        async with self._transaction() as conn:
+            # The user's row lock serialises count-then-insert for one user across instances;
+            # NO KEY UPDATE does not block sign-ins inserting sessions that reference the row.
+            await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", user_id)
+            active = await conn.fetchval(
+                "SELECT count(*) FROM api_keys WHERE user_id = $1 AND status = 'active'", user_id
+            )
+            if active >= max_active:
+                return None
+            await _insert_key(conn, user_id, key)
+        return key.issued_to(user_id)
+
+    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
+        return await self._update(
+            "UPDATE api_keys SET status = 'revoked', revoked_at = $3 WHERE id = $1 "
+            "AND user_id = $2 AND status = 'active' AND NOT is_default",
+            key_id,
+            user_id,
+            now,
+        )
+
+    async def rotate_key(
+        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+    ) -> ApiKey | None:
+        async with self._transaction() as conn:
+            # Revoke first: the default key's successor may only exist once the old one is
+            # revoked (one active default per user). A concurrent rotation waits on the row
+            # lock, then re-checks `status` and updates nothing.
+            status = await conn.execute(
+                "UPDATE api_keys SET status = 'revoked', revoked_at = $3, replaced_by = $4 "
+                "WHERE id = $1 AND user_id = $2 AND status = 'active'",
+                key_id,
+                user_id,
+                now,
+                successor.id,
+            )
+            if status != "UPDATE 1":
+                return None
+            await _insert_key(conn, user_id, successor)
+        return successor.issued_to(user_id)
+
+    async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_KEY_COLUMNS}, {_USER_COLUMNS} FROM api_keys k "
+                "JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.status = 'active'",
+                key_hash,
+            )
+        return (_key(row), _user(row)) if row is not None else None
+
+    async def touch_key(self, key_id: str, now: datetime, stale_before: datetime) -> bool:
+        return await self._update(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 "
+            "AND (last_used_at IS NULL OR last_used_at < $3)",
+            key_id,
+            now,
+            stale_before,
+        )
 
 
 async def _insert_key(
@@ -318,6 +447,12 @@ async def _insert_key(
 
 async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSession) -> User:
     at = session.created_at
+    # Serialises first sign-ins of one identity: without it two concurrent first wallet
+    # sign-ins (no email to meet on) would each create a user for the same identity.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"{identity.provider}:{identity.subject}",
+    )
     row: Any = await conn.fetchrow(
         f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
         "WHERE i.provider = $1 AND i.subject = $2",

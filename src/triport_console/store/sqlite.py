@@ -31,7 +31,16 @@ from typing import Any, TypeVar
 import orjson
 
 from ..errors import DomainError, StoreUnavailable
-from ..models import ApiKey, Identity, LiveSession, LoginCode, NewApiKey, NewSession, User
+from ..models import (
+    ApiKey,
+    Identity,
+    LiveSession,
+    LoginCode,
+    NewApiKey,
+    NewSession,
+    User,
+    WalletChallenge,
+)
 from . import migrations
 from .base import CodeOutcome, CodeResult, RevokeOutcome, Store
 
@@ -254,6 +263,10 @@ class SQLiteStore(Store):
     async def ping(self) -> None:
         self._read("SELECT 1", ())
 
+    async def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
+        """One UPDATE through the writer; True when it changed a row."""
+        return await self._writer.run(lambda conn: bool(conn.execute(sql, params).rowcount))
+
     # Sessions -------------------------------------------------------------------------------
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         rows = self._read(
@@ -298,16 +311,11 @@ class SQLiteStore(Store):
         return await self._writer.run(revoke)
 
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
-        def extend(conn: sqlite3.Connection) -> bool:
-            return bool(
-                conn.execute(
-                    "UPDATE sessions SET expires_at = ? WHERE token_hash = ? "
-                    "AND revoked_at IS NULL AND expires_at > ?",
-                    (ts(expires_at), token_hash, ts(now)),
-                ).rowcount
-            )
-
-        return await self._writer.run(extend)
+        return await self._update(
+            "UPDATE sessions SET expires_at = ? WHERE token_hash = ? "
+            "AND revoked_at IS NULL AND expires_at > ?",
+            (ts(expires_at), token_hash, ts(now)),
+        )
 
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         at = ts(now)
@@ -384,6 +392,50 @@ class SQLiteStore(Store):
 
         return await self._writer.run(complete)
 
+    # Wallet challenges ----------------------------------------------------------------------
+    async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO wallet_challenges (nonce, chain, address, message, issued_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    challenge.nonce,
+                    challenge.chain,
+                    challenge.address,
+                    challenge.message,
+                    ts(challenge.issued_at),
+                    ts(challenge.expires_at),
+                ),
+            )
+        )
+
+    async def find_wallet_challenge(self, nonce: str, now: datetime) -> WalletChallenge | None:
+        rows = self._read(
+            "SELECT nonce, chain, address, message, issued_at, expires_at FROM wallet_challenges "
+            "WHERE nonce = ? AND used_at IS NULL AND expires_at > ?",
+            (nonce, ts(now)),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return WalletChallenge(row[0], row[1], row[2], row[3], _dt(row[4]), _dt(row[5]))
+
+    async def complete_wallet_login(
+        self, nonce: str, identity: Identity, session: NewSession
+    ) -> User | None:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> User | None:
+            # The single writer serialises this: a second call for the nonce updates no row.
+            burned = conn.execute(
+                "UPDATE wallet_challenges SET used_at = ? WHERE nonce = ? AND used_at IS NULL "
+                "AND expires_at > ?",
+                (at, nonce, at),
+            ).rowcount
+            return _sign_in(conn, identity, session) if burned else None
+
+        return await self._writer.run(complete)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
         def create(conn: sqlite3.Connection) -> ApiKey | None:
@@ -391,7 +443,7 @@ class SQLiteStore(Store):
                 _insert_key(conn, user_id, key)
             except sqlite3.IntegrityError:
                 return None  # another request created the default key first
-            return _new_key_record(user_id, key)
+            return key.issued_to(user_id)
 
         return await self._writer.run(create)
 
@@ -402,6 +454,77 @@ class SQLiteStore(Store):
             (user_id,),
         )
         return _key(rows[0]) if rows else None
+
+    async def list_keys(self, user_id: str) -> list[ApiKey]:
+        rows = self._read(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.user_id = ? "
+            "ORDER BY k.created_at DESC, k.id DESC",
+            (user_id,),
+        )
+        return [_key(row) for row in rows]
+
+    async def find_key(self, user_id: str, key_id: str) -> ApiKey | None:
+        rows = self._read(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys k WHERE k.id = ? AND k.user_id = ?",
+            (key_id, user_id),
+        )
+        return _key(rows[0]) if rows else None
+
+    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+        def create(conn: sqlite3.Connection) -> ApiKey | None:
+            # Atomic across processes: the writer's transaction holds SQLite's write lock.
+            (active,) = conn.execute(
+                "SELECT count(*) FROM api_keys WHERE user_id = ? AND status = 'active'",
+                (user_id,),
+            ).fetchone()
+            if active >= max_active:
+                return None
+            _insert_key(conn, user_id, key)
+            return key.issued_to(user_id)
+
+        return await self._writer.run(create)
+
+    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
+        return await self._update(
+            "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? "
+            "AND user_id = ? AND status = 'active' AND is_default = 0",
+            (ts(now), key_id, user_id),
+        )
+
+    async def rotate_key(
+        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+    ) -> ApiKey | None:
+        def rotate(conn: sqlite3.Connection) -> ApiKey | None:
+            # Revoke first: the default key's successor may only exist once the old one is
+            # revoked (one active default per user), and a second rotation finds nothing active.
+            revoked = conn.execute(
+                "UPDATE api_keys SET status = 'revoked', revoked_at = ?, replaced_by = ? "
+                "WHERE id = ? AND user_id = ? AND status = 'active'",
+                (ts(now), successor.id, key_id, user_id),
+            ).rowcount
+            if not revoked:
+                return None
+            _insert_key(conn, user_id, successor)
+            return successor.issued_to(user_id)
+
+        return await self._writer.run(rotate)
+
+    async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:
+        rows = self._read(
+            f"SELECT {_KEY_COLUMNS}, {_USER_COLUMNS} FROM api_keys k "
+            "JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.status = 'active'",
+            (key_hash,),
+        )
+        if not rows:
+            return None
+        return _key(rows[0][:10]), _user(rows[0][10:])
+
+    async def touch_key(self, key_id: str, now: datetime, stale_before: datetime) -> bool:
+        return await self._update(
+            "UPDATE api_keys SET last_used_at = ? WHERE id = ? "
+            "AND (last_used_at IS NULL OR last_used_at < ?)",
+            (ts(now), key_id, ts(stale_before)),
+        )
 
 
 def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
@@ -419,21 +542,6 @@ def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
             int(key.is_default),
             ts(key.created_at),
         ),
-    )
-
-
-def _new_key_record(user_id: str, key: NewApiKey) -> ApiKey:
-    return ApiKey(
-        id=key.id,
-        user_id=user_id,
-        name=key.name,
-        key_prefix=key.key_prefix,
-        scopes=key.scopes,
-        rate_limit=key.rate_limit,
-        status="active",
-        is_default=key.is_default,
-        created_at=key.created_at,
-        last_used_at=None,
     )
 
 

@@ -1,0 +1,135 @@
+/**
+ * One error hierarchy for every failure, keyed on the HTTP status and the envelope's `error`
+ * code, so callers can branch with `instanceof` and still read the exact code.
+ */
+
+export interface TriportErrorInit {
+  status: number;
+  code: string;
+  message: string;
+  requestId?: string | undefined;
+  cause?: unknown;
+}
+
+/** Base class: `status` is 0 when no HTTP response arrived (network error, timeout). */
+export class TriportError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+
+  constructor(init: TriportErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.status = init.status;
+    this.code = init.code;
+    this.requestId = init.requestId;
+  }
+}
+
+/** 401: no session, or an unknown, expired or revoked one. Sign in again. */
+export class AuthenticationError extends TriportError {}
+
+/** 403 `csrf_missing` / `csrf_invalid`: retrying the same request cannot help, so it is raised at once. */
+export class CsrfError extends TriportError {}
+
+/** 400 (and other client errors): the request itself was wrong; `code` says which field rule. */
+export class InvalidRequestError extends TriportError {}
+
+export class NotFoundError extends TriportError {}
+
+export class ConflictError extends TriportError {}
+
+/** 429: `retryAfter` is the server's wait in seconds (from the body or `Retry-After`). */
+export class RateLimitError extends TriportError {
+  readonly retryAfter: number | undefined;
+
+  constructor(init: TriportErrorInit & { retryAfter?: number | undefined }) {
+    super(init);
+    this.retryAfter = init.retryAfter;
+  }
+}
+
+/** 5xx: the server or its store failed; it never means "signed out". */
+export class ServerError extends TriportError {}
+
+/** No HTTP response: connection refused or reset, DNS failure, or the per-request timeout (`code` "timeout"). */
+export class NetworkError extends TriportError {}
+
+/**
+ * Logout did not complete: the session row may still be live, so the client kept its cookies.
+ * Call `logout()` again later. `attempts` counts the requests made; `cause` is the last failure.
+ */
+export class LogoutFailedError extends TriportError {
+  readonly attempts: number;
+
+  constructor(init: TriportErrorInit & { attempts?: number }) {
+    super(init);
+    this.attempts = init.attempts ?? 1;
+  }
+}
+
+interface Envelope {
+  code?: string;
+  message?: string;
+  requestId?: string;
+  retryAfter?: number;
+}
+
+function stringField(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Reads the flat envelope and the nested `{"error": {"code": …}}` form some proxies produce. */
+function readEnvelope(body: unknown): Envelope {
+  if (typeof body !== "object" || body === null) return {};
+  const record = body as Record<string, unknown>;
+  const nested =
+    typeof record["error"] === "object" && record["error"] !== null
+      ? (record["error"] as Record<string, unknown>)
+      : undefined;
+  const retryAfter = record["retry_after"] ?? nested?.["retry_after"];
+  const envelope: Envelope = {};
+  const code = stringField(nested ? nested["code"] : record["error"]);
+  const message = stringField(nested ? nested["message"] : record["message"]);
+  const requestId = stringField(record["request_id"] ?? nested?.["request_id"]);
+  if (code !== undefined) envelope.code = code;
+  if (message !== undefined) envelope.message = message;
+  if (requestId !== undefined) envelope.requestId = requestId;
+  if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) envelope.retryAfter = retryAfter;
+  return envelope;
+}
+
+/** Seconds from a `Retry-After` header: delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null || header.trim() === "") return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}
+
+/**
+ * Turns a non-2xx response into the matching error. `body` is the parsed JSON or `undefined`
+ * when the body was not JSON (a proxy's HTML page), which gives the code `http_<status>`.
+ */
+export function errorFromResponse(status: number, body: unknown, headers: Headers): TriportError {
+  const envelope = readEnvelope(body);
+  const init: TriportErrorInit = {
+    status,
+    code: envelope.code ?? `http_${status}`,
+    message: envelope.message ?? `HTTP ${status}`,
+    requestId: envelope.requestId ?? headers.get("x-request-id") ?? undefined,
+  };
+  if (init.code === "logout_failed") return new LogoutFailedError(init);
+  if (init.code.startsWith("csrf_") || status === 403) return new CsrfError(init);
+  if (status === 401) return new AuthenticationError(init);
+  if (status === 404) return new NotFoundError(init);
+  if (status === 409) return new ConflictError(init);
+  if (status === 429) {
+    const retryAfter = envelope.retryAfter ?? parseRetryAfter(headers.get("retry-after"));
+    return new RateLimitError({ ...init, retryAfter });
+  }
+  if (status >= 500) return new ServerError(init);
+  if (status >= 400) return new InvalidRequestError(init);
+  return new TriportError(init);
+}

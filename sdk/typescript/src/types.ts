@@ -1,0 +1,101 @@
+/**
+ * Wire types of the console API. Field names are exactly those of the HTTP contract (snake_case),
+ * so a response can be read next to the spec without a translation table.
+ */
+
+/** RFC 3339 UTC timestamp with a `Z` suffix, as the server sends it. */
+export type Timestamp = string;
+
+/** The user's primary sign-in method. */
+export type Provider = "email" | "google" | "wallet";
+
+/** Wallet families accepted by `wallet/challenge` and `wallet/verify`. */
+export type Chain = "evm" | "solana";
+
+/** Public scope aliases a key may carry; `*` means every chain. */
+export type Scope = "*" | "solana:rpc" | "eth:rpc" | "polygon:rpc" | "op:rpc" | "bsc:rpc";
+
+export interface User {
+  id: string;
+  email: string | null;
+  display_name: string | null;
+  avatar_url: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** An API key as listed; the secret itself is never part of it. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  key_prefix: string;
+  scopes: string[];
+  rate_limit: number;
+  status: "active" | "revoked";
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  is_default: boolean;
+}
+
+/**
+ * The default key in `/me`. `raw` and `created` are present only on the one response that
+ * bootstrapped the key: the secret is shown once and never again.
+ */
+export interface DefaultKey extends ApiKey {
+  raw?: string;
+  created?: true;
+}
+
+export interface Me {
+  user: User;
+  provider: Provider;
+  default_key: DefaultKey;
+}
+
+export interface EmailStartResult {
+  request_id: string;
+}
+
+/** Body of every successful sign-in (email or wallet); the session cookies come with it. */
+export interface SignInResult {
+  user: User;
+}
+
+export interface WalletChallenge {
+  nonce: string;
+  /** Sign these exact bytes (UTF-8); any change makes the signature invalid. */
+  message: string;
+}
+
+export interface WalletVerifyParams {
+  nonce: string;
+  address: string;
+  chain: Chain;
+  signature: string;
+}
+
+export interface OkResult {
+  ok: true;
+}
+
+export interface KeyList {
+  keys: ApiKey[];
+}
+
+export interface CreateKeyParams {
+  name: string;
+  scopes?: Scope[] | undefined;
+  rate_limit?: number | undefined;
+}
+
+/** `raw` is the full secret, returned only here. */
+export interface CreatedKey {
+  raw: string;
+  key: ApiKey;
+}
+
+export interface RotatedKey {
+  old_id: string;
+  new: ApiKey;
+  raw: string;
+}

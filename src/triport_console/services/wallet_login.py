@@ -1,0 +1,85 @@
+"""Wallet sign-in (spec 2.5/2.6): a signed challenge is traded once for a session."""
+
+from __future__ import annotations
+
+import uuid
+
+from ..config import Settings
+from ..models import Identity, WalletChallenge
+from ..store import Store
+from ..wallets import (
+    CHALLENGE_LIFETIME,
+    AddressMismatch,
+    InvalidAddress,
+    InvalidNonce,
+    canonical_address,
+    challenge_message,
+    parse_chain,
+    verify_signature,
+)
+from .sessions import IssuedSession, SessionService, utcnow
+
+
+def parse_nonce(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 36:
+        raise InvalidNonce("nonce must be a UUID")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidNonce("nonce must be a UUID") from None
+
+
+class WalletLoginService:
+    def __init__(self, store: Store, sessions: SessionService, settings: Settings) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._domain = settings.public_domain
+
+    async def challenge(self, address_value: object, chain_value: object) -> WalletChallenge:
+        """Issue a five-minute, single-use message naming this service and the address."""
+        chain = parse_chain(chain_value)
+        address = canonical_address(chain, address_value)
+        now = utcnow()
+        nonce = str(uuid.uuid4())
+        expires_at = now + CHALLENGE_LIFETIME
+        challenge = WalletChallenge(
+            nonce=nonce,
+            chain=chain,
+            address=address,
+            message=challenge_message(self._domain, chain, address, nonce, now, expires_at),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+        await self._store.create_wallet_challenge(challenge)
+        return challenge
+
+    async def verify(
+        self,
+        nonce_value: object,
+        address_value: object,
+        chain_value: object,
+        signature_value: object,
+        replaces: str | None,
+    ) -> IssuedSession:
+        """Check the signature over the stored message, then burn the nonce and sign in.
+
+        A failed check leaves the nonce usable (only a success burns it); the burn and the
+        session insert are one transaction, so a nonce yields at most one session.
+        """
+        nonce = parse_nonce(nonce_value)
+        challenge = await self._store.find_wallet_challenge(nonce, utcnow())
+        if challenge is None:
+            raise InvalidNonce("unknown, expired or used nonce")
+        try:
+            address = canonical_address(chain_value, address_value)
+        except InvalidAddress:
+            raise AddressMismatch("address or chain differ from the challenge's") from None
+        if (chain_value, address) != (challenge.chain, challenge.address):
+            raise AddressMismatch("address or chain differ from the challenge's")
+        verify_signature(challenge.chain, challenge.address, challenge.message, signature_value)
+        session, token, csrf_token = self._sessions.prepare(utcnow(), replaces)
+        identity = Identity("wallet", f"{challenge.chain}:{challenge.address}")
+        user = await self._store.complete_wallet_login(nonce, identity, session)
+        if user is None:
+            raise InvalidNonce("the nonce was used or expired meanwhile")
+        return IssuedSession(user, token, csrf_token, session.expires_at)
