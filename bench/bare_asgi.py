@@ -5,20 +5,7 @@ rate is what the HTTP server, the event loop and the load generator cost on this
 divided by this is the share of the ceiling that our own code leaves.
 """
 
-from asgi_types import Receive, Scope, Send, lifespan
-
-BODY = b'{"ok":true}'
-START = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(BODY)).encode()),
-        (b"cache-control", b"no-store"),
-        (b"set-cookie", b"nl_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
-    ],
-}
-BODY_MESSAGE = {"type": "http.response.body", "body": BODY}
+from asgi_common import BODY_MESSAGE, START, Receive, Scope, Send, lifespan
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:

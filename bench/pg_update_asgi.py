@@ -12,21 +12,9 @@ import hashlib
 import os
 
 import asyncpg
-from asgi_types import Receive, Scope, Send, lifespan
+from asgi_common import BODY_MESSAGE, START, Receive, Scope, Send, lifespan
 
 REVOKE = "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL"
-BODY = b'{"ok":true}'
-START = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(BODY)).encode()),
-        (b"cache-control", b"no-store"),
-        (b"set-cookie", b"nl_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
-    ],
-}
-BODY_MESSAGE = {"type": "http.response.body", "body": BODY}
 _pool: list[asyncpg.Pool] = []
 
 
