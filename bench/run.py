@@ -435,7 +435,7 @@ def main() -> None:
     else:
         results = run(args)
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
         print(f"JSON: {args.json}", file=sys.stderr)
     block = markdown(results)
     print(block)
