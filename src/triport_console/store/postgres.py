@@ -77,6 +77,14 @@ def _key(row: asyncpg.Record) -> ApiKey:
     )
 
 
+async def _release_without_reset(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query (a round trip on every release): the store keeps no session
+    state (no LISTEN, no session-level advisory locks, settings only at connect). A connection
+    that comes back mid-transaction, which only a cancelled request can cause, is rolled back."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 class PostgresStore(Store):
     def __init__(self, dsn: str, timeout: float) -> None:
         self._dsn = dsn
@@ -90,6 +98,7 @@ class PostgresStore(Store):
                 self._dsn,
                 min_size=1,
                 max_size=10,
+                reset=_release_without_reset,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
                 server_settings={

@@ -1,0 +1,161 @@
+"""One exception hierarchy, keyed on the server's stable error code.
+
+Callers branch on the class (or on ``code``); ``message`` is for humans and may change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from ._retry import parse_retry_after
+
+__all__ = [
+    "APIConnectionError",
+    "AuthenticationError",
+    "ConflictError",
+    "CsrfError",
+    "InvalidRequestError",
+    "LogoutFailedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TriportError",
+    "error_from_response",
+]
+
+
+class TriportError(Exception):
+    """Base class: every error the SDK raises for a failed console call.
+
+    ``status`` is the HTTP status, or ``None`` when no response arrived at all.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        code: str,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = f" [{self.request_id}]" if self.request_id else ""
+        status = f"{self.status} " if self.status is not None else ""
+        return f"{status}{self.code}: {self.message}{where}"
+
+
+class APIConnectionError(TriportError):
+    """No HTTP response: the connection failed or timed out (after any safe retries)."""
+
+
+class InvalidRequestError(TriportError):
+    """400: the request was rejected as malformed (``invalid_email``, ``invalid_code``, ...)."""
+
+
+class AuthenticationError(TriportError):
+    """401 ``unauthenticated``: no live session. The server has cleared the cookies."""
+
+
+class CsrfError(TriportError):
+    """403 ``csrf_missing`` / ``csrf_invalid``: never retried, since a retry cannot fix it."""
+
+
+class NotFoundError(TriportError):
+    """404: ``not_found`` (a key) or ``route_not_found``."""
+
+
+class ConflictError(TriportError):
+    """409: ``cannot_revoke_default``, ``key_revoked``."""
+
+
+class RateLimitError(TriportError):
+    """429 ``rate_limited``; ``retry_after`` is the server's wait in seconds, when given."""
+
+    retry_after: float | None = None
+
+
+class ServerError(TriportError):
+    """5xx: the store or a dependency failed. Never a sign of being logged out."""
+
+
+class LogoutFailedError(ServerError):
+    """Logout did not reach a 200 before its deadline.
+
+    The session may still be live, so the client keeps its cookies: call ``logout()`` again
+    to finish the job. ``attempts`` counts the requests that were sent.
+    """
+
+    attempts: int = 0
+
+
+_BY_CODE: dict[str, type[TriportError]] = {
+    "unauthenticated": AuthenticationError,
+    "csrf_missing": CsrfError,
+    "csrf_invalid": CsrfError,
+    "rate_limited": RateLimitError,
+    "not_found": NotFoundError,
+    "route_not_found": NotFoundError,
+    "cannot_revoke_default": ConflictError,
+    "key_revoked": ConflictError,
+    "logout_failed": LogoutFailedError,
+}
+
+# Codes the server may add later still land in the right family through their status.
+_BY_STATUS: dict[int, type[TriportError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def _error_class(status: int, code: str) -> type[TriportError]:
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else TriportError
+
+
+def _parse_envelope(body: bytes) -> dict[str, object] | None:
+    """Return the error fields from ``{"error": "code", ...}`` or ``{"error": {"code": ...}}``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, dict):
+        return {**data, **error}
+    if isinstance(error, str):
+        return {**data, "code": error}
+    return None
+
+
+def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> TriportError:
+    """Map an error response to its exception (a non-envelope body → ``http_<status>``)."""
+    fields = _parse_envelope(body) or {}
+    code = fields.get("code")
+    if not isinstance(code, str) or not code:
+        code = f"http_{status}"
+    message = fields.get("message")
+    if not isinstance(message, str) or not message:
+        message = f"HTTP {status}"
+    request_id = fields.get("request_id")
+    if not isinstance(request_id, str):
+        request_id = headers.get("x-request-id")
+    error = _error_class(status, code)(message, status=status, code=code, request_id=request_id)
+    if isinstance(error, RateLimitError):
+        error.retry_after = parse_retry_after(fields.get("retry_after"))
+        if error.retry_after is None:
+            error.retry_after = parse_retry_after(headers.get("retry-after"))
+    return error

@@ -1,0 +1,183 @@
+"""Typed results, with the field names of the HTTP contract.
+
+Secrets (``raw``) are left out of ``repr`` so that printing or logging a result never shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Challenge", "CreatedKey", "DefaultKey", "Key", "Me", "RotatedKey", "User"]
+
+JSON = dict[str, Any]
+
+
+class ResponseShapeError(ValueError):
+    """A success body lacks a field of the contract (a proxy page, a different server)."""
+
+
+def _field(data: JSON, name: str, kind: type | tuple[type, ...]) -> Any:
+    value = data.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ResponseShapeError(f"field {name!r} is missing or has the wrong type")
+    return value
+
+
+def _str(data: JSON, name: str) -> str:
+    value: str = _field(data, name, str)
+    return value
+
+
+def _opt_str(data: JSON, name: str) -> str | None:
+    return None if data.get(name) is None else _str(data, name)
+
+
+def _object(data: JSON, name: str) -> JSON:
+    value: JSON = _field(data, name, dict)
+    return value
+
+
+def _time(data: JSON, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(_str(data, name))
+    except ValueError as exc:
+        raise ResponseShapeError(f"field {name!r} is not an RFC 3339 time") from exc
+
+
+def _opt_time(data: JSON, name: str) -> datetime | None:
+    return None if data.get(name) is None else _time(data, name)
+
+
+@dataclass(frozen=True)
+class User:
+    """A console user; ``email``, ``display_name`` and ``avatar_url`` may be ``None``."""
+
+    id: str
+    email: str | None
+    display_name: str | None
+    avatar_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_json(cls, data: JSON) -> User:
+        return cls(
+            id=_str(data, "id"),
+            email=_opt_str(data, "email"),
+            display_name=_opt_str(data, "display_name"),
+            avatar_url=_opt_str(data, "avatar_url"),
+            created_at=_time(data, "created_at"),
+            updated_at=_time(data, "updated_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Key:
+    """An API key as listed: only its prefix, never its secret."""
+
+    id: str
+    name: str
+    key_prefix: str
+    scopes: list[str]
+    rate_limit: int
+    status: str
+    created_at: datetime
+    last_used_at: datetime | None
+    is_default: bool
+
+    @classmethod
+    def _fields_from_json(cls, data: JSON) -> JSON:
+        scopes = _field(data, "scopes", list)
+        if not all(isinstance(scope, str) for scope in scopes):
+            raise ResponseShapeError("field 'scopes' must hold strings")
+        return {
+            "id": _str(data, "id"),
+            "name": _str(data, "name"),
+            "key_prefix": _str(data, "key_prefix"),
+            "scopes": list(scopes),
+            "rate_limit": _field(data, "rate_limit", int),
+            "status": _str(data, "status"),
+            "created_at": _time(data, "created_at"),
+            "last_used_at": _opt_time(data, "last_used_at"),
+            "is_default": _field(data, "is_default", bool),
+        }
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Key:
+        return cls(**cls._fields_from_json(data))
+
+
+@dataclass(frozen=True)
+class DefaultKey(Key):
+    """The default key from ``/me``: ``raw`` and ``created`` only on the response that made it."""
+
+    raw: str | None = field(default=None, repr=False)
+    created: bool = False
+
+    @classmethod
+    def from_json(cls, data: JSON) -> DefaultKey:
+        return cls(
+            **cls._fields_from_json(data),
+            raw=_opt_str(data, "raw"),
+            created=data.get("created") is True,
+        )
+
+
+@dataclass(frozen=True)
+class Me:
+    """``GET /v1/auth/me``: the user, the primary sign-in method and the default key."""
+
+    user: User
+    provider: str
+    default_key: DefaultKey
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Me:
+        return cls(
+            user=User.from_json(_object(data, "user")),
+            provider=_str(data, "provider"),
+            default_key=DefaultKey.from_json(_object(data, "default_key")),
+        )
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """``POST /v1/keys``: the one and only time the secret is shown."""
+
+    raw: str = field(repr=False)
+    key: Key
+
+    @classmethod
+    def from_json(cls, data: JSON) -> CreatedKey:
+        return cls(raw=_str(data, "raw"), key=Key.from_json(_object(data, "key")))
+
+
+@dataclass(frozen=True)
+class RotatedKey:
+    """``POST /v1/keys/{id}/rotate``: the revoked key's id and its replacement."""
+
+    old_id: str
+    new: Key
+    raw: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: JSON) -> RotatedKey:
+        return cls(
+            old_id=_str(data, "old_id"),
+            new=Key.from_json(_object(data, "new")),
+            raw=_str(data, "raw"),
+        )
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """``POST /v1/auth/wallet/challenge``: sign ``message`` byte for byte."""
+
+    nonce: str
+    message: str
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Challenge:
+        return cls(nonce=_str(data, "nonce"), message=_str(data, "message"))

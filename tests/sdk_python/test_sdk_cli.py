@@ -1,0 +1,157 @@
+"""The ``triport`` command end to end: a real process, a real server, codes from the SMTP sink."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .redaction import expect_key_secret
+
+
+@dataclass
+class Run:
+    """One finished command; ``out`` may hold secrets, so it stays out of the repr."""
+
+    code: int
+    err: str
+    out: str = field(repr=False)
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Cli:
+    path: str
+    env: dict[str, str]
+    session_file: Path
+
+    def __call__(self, *args: str) -> Run:
+        done = subprocess.run(
+            [self.path, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return Run(done.returncode, done.stderr, done.stdout)
+
+    def login(self, email: str, wait_for_code: Callable[[str], str]) -> Run:
+        """``triport login --email``, typing the code at its prompt once it has been mailed."""
+        process = subprocess.Popen(
+            [self.path, "login", "--email", email],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            out, err = process.communicate(f"{wait_for_code(email)}\n", timeout=30)
+        finally:
+            process.kill()
+        return Run(process.returncode, err, out)
+
+
+@pytest.fixture
+def cli(triport_cli: str, sdk_server: Any, tmp_path: Path) -> Cli:
+    """``triport`` with its config directory in ``tmp_path`` and the server from the environment."""
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": os.fspath(tmp_path),
+        "TRIPORT_BASE_URL": sdk_server.base_url,
+    }
+    env.pop("TRIPORT_SESSION_FILE", None)
+    return Cli(triport_cli, env, tmp_path / "triport" / "session.json")
+
+
+@pytest.fixture
+def signed_in(cli: Cli, smtp_sink: Any, email: str) -> Cli:
+    login = cli.login(email, lambda address: smtp_sink.wait_for_code(address, timeout=10))
+    assert login.code == 0, login.err
+    assert f"Signed in as {email}" in login.out
+    assert "code sent to" in login.err
+    return cli
+
+
+def test_login_me_and_logout(signed_in: Cli, email: str) -> None:
+    cli = signed_in
+    assert stat.S_IMODE(cli.session_file.stat().st_mode) == 0o600
+
+    me = cli("--json", "me")
+    assert me.code == 0, me.err
+    profile = me.json()
+    assert (profile["user"]["email"], profile["provider"]) == (email, "email")
+    expect_key_secret(profile["default_key"]["raw"])
+    human = cli("me")
+    assert human.code == 0, human.err
+    assert email in human.out and "shown once" not in human.out
+
+    logout = cli("logout")
+    assert logout.code == 0, logout.err
+    assert not cli.session_file.exists()
+    after = cli("me")
+    assert after.code == 1
+    assert "unauthenticated" in after.err and "triport login" in after.err
+
+
+def test_keys_list_create_rotate_revoke(signed_in: Cli) -> None:
+    cli = signed_in
+    created = cli(
+        "--json", "keys", "create", "deploy bot", "--scope", "eth:rpc", "--rate-limit", "7"
+    )
+    assert created.code == 0, created.err
+    new_key = created.json()
+    expect_key_secret(new_key["raw"])
+    assert (new_key["key"]["scopes"], new_key["key"]["rate_limit"]) == (["eth:rpc"], 7)
+    key_id = new_key["key"]["id"]
+
+    listed = cli("keys", "list")
+    assert listed.code == 0, listed.err
+    assert key_id in listed.out and "deploy bot" in listed.out
+
+    rotated = cli("--json", "keys", "rotate", key_id)
+    assert rotated.code == 0, rotated.err
+    assert rotated.json()["old_id"] == key_id
+    expect_key_secret(rotated.json()["raw"])
+    new_id = rotated.json()["new"]["id"]
+
+    revoked = cli("keys", "revoke", new_id)
+    assert revoked.code == 0, revoked.err
+    statuses = {key["id"]: key["status"] for key in cli("--json", "keys", "list").json()}
+    assert statuses[key_id] == statuses[new_id] == "revoked"
+    assert cli("logout").code == 0
+
+
+def test_login_in_two_steps_for_scripts(cli: Cli, smtp_sink: Any, email: str) -> None:
+    sent = cli("--json", "login", "--email", email, "--send-only")
+    assert sent.code == 0, sent.err
+    request_id = sent.json()["request_id"]
+
+    code = smtp_sink.wait_for_code(email, timeout=10)
+    done = cli("login", "--email", email, "--request-id", request_id, "--code", code)
+    assert done.code == 0, done.err
+    assert cli("me").code == 0
+    assert cli("logout").code == 0
+    assert cli("me").code == 1
+
+
+def test_errors_exit_non_zero_with_the_code(cli: Cli, email: str) -> None:
+    no_code = cli("login", "--email", email)  # stdin is empty
+    assert no_code.code == 1
+    assert "no code entered" in no_code.err
+    bad = cli("login", "--email", "nobody", "--send-only")
+    assert bad.code == 1
+    assert "invalid_email" in bad.err
+    usage = cli("login", "--email", "a@example.com", "--code", "123456")
+    assert usage.code == 2
+    assert "--request-id" in usage.err
