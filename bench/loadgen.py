@@ -72,12 +72,32 @@ def run_wrk(
 ) -> LoadRun:
     """Run one measurement against the server whose process tree starts at `server_pid`."""
     argv = [
-        "wrk", "-t", str(shape.threads), "-c", str(shape.connections), "-d", f"{duration_s}s",
-        "--timeout", f"{shape.timeout_s}s", "-s", str(SCRIPT), url, "--",
-        mode, str(pools), tag, cookies.session, cookies.csrf, cookies.header,
+        "wrk",
+        "-t",
+        str(shape.threads),
+        "-c",
+        str(shape.connections),
+        "-d",
+        f"{duration_s}s",
+        "--timeout",
+        f"{shape.timeout_s}s",
+        "-s",
+        str(SCRIPT),
+        url,
+        "--",
+        mode,
+        str(pools),
+        tag,
+        cookies.session,
+        cookies.csrf,
+        cookies.header,
     ]
-    before = (time.monotonic(), machine_busy_seconds(), tree_cpu_seconds(server_pid),
-              _own_and_children_cpu())
+    before = (
+        time.monotonic(),
+        machine_busy_seconds(),
+        tree_cpu_seconds(server_pid),
+        _own_and_children_cpu(),
+    )
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     deadline = time.monotonic() + duration_s + 60

@@ -42,25 +42,33 @@ def summarise(folded: Path, top: int, requests: int, rate: int) -> str:
         for frame in set(frames):
             total[frame] += count
     per_request = 1e6 / rate / max(1, requests)
-    lines = [f"{samples} samples, {requests} requests: "
-             f"{samples * per_request:.1f} µs sampled per request"]
+    lines = [
+        f"{samples} samples, {requests} requests: "
+        f"{samples * per_request:.1f} µs sampled per request"
+    ]
     for title, counter in (("self", own), ("total", total)):
         lines.append(f"\nTop {top} by {title} (µs per request, % of samples):")
-        lines.extend(f"{n * per_request:8.1f} {100 * n / samples:6.1f}%  {frame}"
-                     for frame, n in counter.most_common(top))
+        lines.extend(
+            f"{n * per_request:8.1f} {100 * n / samples:6.1f}%  {frame}"
+            for frame, n in counter.most_common(top)
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workload", choices=["me", "logout", "mixed"], default="me")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--gil", action="store_true",
-                        help="only samples holding the GIL: Python work, not waits in C")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples holding the GIL: Python work, not waits in C",
+    )
     parser.add_argument("--out", type=Path, default=run.BENCH / "results" / "profile")
     args = parser.parse_args()
     py_spy = Path(sys.executable).parent / "py-spy"
@@ -80,13 +88,35 @@ def main() -> None:
         warm_up(server.url)
         folded = args.out.with_suffix(".folded")
         folded.parent.mkdir(parents=True, exist_ok=True)
-        spy = subprocess.Popen([str(py_spy), "record", "--pid", str(server.pid), "--rate",
-                                str(RATE),
-                                "--duration", str(args.seconds), "--format", "raw", "--threads",
-                                "--output", str(folded), *(["--gil"] if args.gil else [])],
-                               stdout=subprocess.DEVNULL)
-        load = run_wrk(server.url, args.workload, workdir / "pools", "profile", OURS_COOKIES,
-                       args.seconds + 2, LoadShape(32, 2), server.pid)
+        spy = subprocess.Popen(
+            [
+                str(py_spy),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--rate",
+                str(RATE),
+                "--duration",
+                str(args.seconds),
+                "--format",
+                "raw",
+                "--threads",
+                "--output",
+                str(folded),
+                *(["--gil"] if args.gil else []),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        load = run_wrk(
+            server.url,
+            args.workload,
+            workdir / "pools",
+            "profile",
+            OURS_COOKIES,
+            args.seconds + 2,
+            LoadShape(32, 2),
+            server.pid,
+        )
         spy.wait(60)
         rate = load.result["requests"] / (load.result["duration_us"] / 1e6)
         run.log(f"{args.workload} on {args.store} under py-spy: {rate:,.0f} req/s")

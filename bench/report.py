@@ -57,8 +57,10 @@ def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
     classes: dict[str, int] = result["classes"]
     responses = sum(statuses.values())
     success = sum(v for k, v in statuses.items() if 200 <= k < 300)
-    good = success if checks.body_classes is None else sum(
-        classes.get(c, 0) for c in checks.body_classes
+    good = (
+        success
+        if checks.body_classes is None
+        else sum(classes.get(c, 0) for c in checks.body_classes)
     )
     detail = {
         "socket": sum(result["socket_errors"].values()),
@@ -129,7 +131,12 @@ def summarise(measurements: Iterable[Measurement]) -> list[Row]:
         groups.setdefault(_key(m), []).append(m)
     rows = [
         Row(
-            section=k[0], store=k[1], workers=k[2], sessions=k[3], workload=k[4], target=k[5],
+            section=k[0],
+            store=k[1],
+            workers=k[2],
+            sessions=k[3],
+            workload=k[4],
+            target=k[5],
             rounds=len(ms),
             rps=round(statistics.median(m.rps for m in ms), 1),
             p50_ms=round(statistics.median(m.p50_ms for m in ms), 3),
@@ -166,9 +173,23 @@ def _with_ratios(row: Row, rows: list[Row]) -> Row:
     return Row(**{**asdict(row), **ratios})
 
 
-COLUMNS = ("store", "W", "sessions", "workload", "target", "req/s", "p50 ms", "p99 ms", "errors",
-           "RSS MB", "CPU µs/req", "noise %", "ours/bare (cpu)", "ours/django (cpu)",
-           "ours/pg-ref (cpu)")
+COLUMNS = (
+    "store",
+    "W",
+    "sessions",
+    "workload",
+    "target",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "RSS MB",
+    "CPU µs/req",
+    "noise %",
+    "ours/bare (cpu)",
+    "ours/django (cpu)",
+    "ours/pg-ref (cpu)",
+)
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -182,13 +203,26 @@ def _pair(rps: float | None, cpu: float | None, digits: int = 2) -> str:
 
 def table(rows: Iterable[Row]) -> str:
     """One fixed-width (and Markdown-compatible) table, rows in run order."""
-    lines = [[
-        r.store, str(r.workers), f"{r.sessions:,}", r.workload, r.target, f"{r.rps:,.0f}",
-        _fmt(r.p50_ms), _fmt(r.p99_ms), str(r.errors), _fmt(r.rss_mb, 0), _fmt(r.cpu_us, 0),
-        _fmt(r.noise_pct, 0),
-        _pair(r.vs_bare, r.cpu_vs_bare), _pair(r.vs_django, r.cpu_vs_django, 1),
-        _pair(r.vs_pg_ref, r.cpu_vs_pg_ref),
-    ] for r in rows]
+    lines = [
+        [
+            r.store,
+            str(r.workers),
+            f"{r.sessions:,}",
+            r.workload,
+            r.target,
+            f"{r.rps:,.0f}",
+            _fmt(r.p50_ms),
+            _fmt(r.p99_ms),
+            str(r.errors),
+            _fmt(r.rss_mb, 0),
+            _fmt(r.cpu_us, 0),
+            _fmt(r.noise_pct, 0),
+            _pair(r.vs_bare, r.cpu_vs_bare),
+            _pair(r.vs_django, r.cpu_vs_django, 1),
+            _pair(r.vs_pg_ref, r.cpu_vs_pg_ref),
+        ]
+        for r in rows
+    ]
     widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(COLUMNS)]
 
     def render(cells: Iterable[str]) -> str:
@@ -202,21 +236,42 @@ def target_checks(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """The issue's targets, each with the value reached and whether it was met."""
     checks: list[dict[str, Any]] = []
 
-    def check(row: Row, what: str, value: float | None, goal: float, at_least: bool,
-              cpu: float | None = None) -> None:
+    def check(
+        row: Row,
+        what: str,
+        value: float | None,
+        goal: float,
+        at_least: bool,
+        cpu: float | None = None,
+    ) -> None:
         if value is None:
             return
         met = value >= goal if at_least else value <= goal
-        checks.append({"store": row.store, "workers": row.workers, "workload": row.workload,
-                       "target": what, "goal": goal, "value": value, "met": met,
-                       "cpu_value": cpu})
+        checks.append(
+            {
+                "store": row.store,
+                "workers": row.workers,
+                "workload": row.workload,
+                "target": what,
+                "goal": goal,
+                "value": value,
+                "met": met,
+                "cpu_value": cpu,
+            }
+        )
 
     for row in rows:
         if row.section != "main" or row.target != "ours" or row.workload == "mixed":
             continue
         if row.store == "sqlite":
-            check(row, "ours/bare", row.vs_bare, 0.5 if row.workload == "logout" else 0.6, True,
-                  row.cpu_vs_bare)
+            check(
+                row,
+                "ours/bare",
+                row.vs_bare,
+                0.5 if row.workload == "logout" else 0.6,
+                True,
+                row.cpu_vs_bare,
+            )
             check(row, "ours/django", row.vs_django, 20.0, True, row.cpu_vs_django)
         if row.store == "postgres" and row.workload == "logout":
             check(row, "ours/pg-ref", row.vs_pg_ref, 0.8, True, row.cpu_vs_pg_ref)

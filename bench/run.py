@@ -82,9 +82,19 @@ from seeding import (  # noqa: E402
 from servers import Server  # noqa: E402
 
 # The same uvicorn settings as `triport-console serve` (see triport_console/cli.py).
-UVICORN_SETTINGS = ["--loop", "uvloop", "--http", "httptools", "--lifespan", "on",
-                    "--no-access-log", "--no-server-header", "--no-proxy-headers",
-                    "--log-level", "warning"]
+UVICORN_SETTINGS = [
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--lifespan",
+    "on",
+    "--no-access-log",
+    "--no-server-header",
+    "--no-proxy-headers",
+    "--log-level",
+    "warning",
+]
 MIXED_LOGOUT_SHARE = 1 / 20  # workload.lua: one request in 20 is a logout
 POOL_SAFETY = 0.8  # never plan to use more than this share of a revoke pool in one run
 
@@ -106,8 +116,9 @@ def ensure_peer_venv() -> Path:
         return python
     log(f"creating {PEER_VENV.relative_to(ROOT)} with Django and gunicorn")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)],
-                   check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)], check=True
+    )
     return python
 
 
@@ -129,8 +140,14 @@ def fsync_ms(directory: Path, count: int = 100) -> dict[str, float]:
 
 def machine() -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.startswith("model name")), "unknown")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
     meminfo = Path("/proc/meminfo").read_text().split()
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     return {
@@ -161,27 +178,29 @@ class Target:
     rates: dict[str, float] = field(default_factory=dict)  # best req/s seen, per workload
 
 
+def listen(workers: int) -> list[str]:
+    """Where and how wide a server listens: the same flags for ours and the references."""
+    return ["--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)]
+
+
 def uvicorn(app: str, workers: int, log: Path, env: dict[str, str] | None = None) -> Server:
-    argv = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(BENCH), "--host",
-            "127.0.0.1", "--port", "{port}", "--workers", str(workers), *UVICORN_SETTINGS]
-    return Server(app.split(":")[0], argv, log, env=env or {})
+    argv = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(BENCH), *listen(workers)]
+    return Server(app.split(":")[0], [*argv, *UVICORN_SETTINGS], log, env=env or {})
 
 
 def ours_server(db: Database, workers: int, sink: MailSink, log: Path) -> Server:
     command = Path(sys.executable).parent / "triport-console"
     return Server(
         "ours",
-        [str(command), "serve", "--host", "127.0.0.1", "--port", "{port}", "--workers",
-         str(workers)],
+        [str(command), "serve", *listen(workers)],
         log,
-        env=ours_env(db) | {"TRIPORT_MAIL_URL": sink.url,
-                            "TRIPORT_PUBLIC_URL": "http://127.0.0.1:{port}"},
+        env=ours_env(db)
+        | {"TRIPORT_MAIL_URL": sink.url, "TRIPORT_PUBLIC_URL": "http://127.0.0.1:{port}"},
     )
 
 
 def ours_env(db: Database) -> dict[str, str]:
-    return {**os.environ, "TRIPORT_DATABASE_URL": db.url,
-            "TRIPORT_SECRET_KEY": BENCH_SECRET}
+    return {**os.environ, "TRIPORT_DATABASE_URL": db.url, "TRIPORT_SECRET_KEY": BENCH_SECRET}
 
 
 BENCH_SECRET = secrets.token_urlsafe(48)
@@ -218,8 +237,16 @@ class Bench:
         duration = self.duration_for(target, workload)
         mails_before = self.sink.received
         tag = secrets.token_hex(4)
-        load = run_wrk(target.server.url, workload, target.pools, tag, target.cookies,
-                       duration, self.shape, target.server.pid)
+        load = run_wrk(
+            target.server.url,
+            workload,
+            target.pools,
+            tag,
+            target.cookies,
+            duration,
+            self.shape,
+            target.server.pid,
+        )
         revoked = None
         if target.revoked is not None and workload != "me":
             revoked = target.revoked()
@@ -233,14 +260,20 @@ class Bench:
         m = evaluate(load, checks, workload=workload, target=target.name, **where)
         target.rates[workload] = max(target.rates.get(workload, 0.0), m.rps)
         self.measurements.append(m)
-        log(f"{m.store} W={m.workers} n={m.sessions} r{m.round + 1} {workload:6} "
+        log(
+            f"{m.store} W={m.workers} n={m.sessions} r{m.round + 1} {workload:6} "
             f"{target.name:7} {m.rps:9,.0f} req/s  p50 {m.p50_ms:6.2f} ms  "
             f"p99 {m.p99_ms:7.2f} ms  errors {m.errors}  ({duration} s, other CPU "
-            f"{m.cpu['other']:.1f} s)")
+            f"{m.cpu['other']:.1f} s)"
+        )
         return m
 
-    def rounds(self, targets: list[Target], where: dict[str, Any],
-               workloads: tuple[str, ...] = ("me", "logout", "mixed")) -> None:
+    def rounds(
+        self,
+        targets: list[Target],
+        where: dict[str, Any],
+        workloads: tuple[str, ...] = ("me", "logout", "mixed"),
+    ) -> None:
         """Each round runs every workload on every target; the target order rotates."""
         for server in (t.server for t in targets):
             warm_up(server.url)
@@ -254,28 +287,63 @@ class Bench:
 
     def ours_target(self, db: Database, workers: int, pools: Path) -> Target:
         server = ours_server(db, workers, self.sink, self.workdir / f"ours-{db.store}.log")
-        return Target("ours", server, pools, OURS_COOKIES, ("me", "logout", "mixed"), True,
-                      revoke_pool=count_lines(pools, "revoke"),
-                      revoked=lambda: revoked_sessions(db), reset=lambda: unrevoke_sessions(db))
+        return Target(
+            "ours",
+            server,
+            pools,
+            OURS_COOKIES,
+            ("me", "logout", "mixed"),
+            True,
+            revoke_pool=count_lines(pools, "revoke"),
+            revoked=lambda: revoked_sessions(db),
+            reset=lambda: unrevoke_sessions(db),
+        )
 
     def main_block(self, db: Database, workers: int, pools: Path, peer: Target) -> None:
         ours = self.ours_target(db, workers, pools)
-        bare = Target("bare", uvicorn("bare_asgi:app", workers, self.workdir / "bare.log"),
-                      pools, OURS_COOKIES, ("me", "logout", "mixed"), False)
+        bare = Target(
+            "bare",
+            uvicorn("bare_asgi:app", workers, self.workdir / "bare.log"),
+            pools,
+            OURS_COOKIES,
+            ("me", "logout", "mixed"),
+            False,
+        )
         targets = [ours, bare]
         if db.store == "postgres":
-            ref = uvicorn("pg_update_asgi:app", workers, self.workdir / "pg-ref.log",
-                          env={"BENCH_PG_DSN": db.url})
-            targets.append(Target("pg-ref", ref, pools, OURS_COOKIES, ("logout",), False,
-                                  revoke_pool=ours.revoke_pool, revoked=ours.revoked,
-                                  reset=ours.reset))
+            ref = uvicorn(
+                "pg_update_asgi:app",
+                workers,
+                self.workdir / "pg-ref.log",
+                env={"BENCH_PG_DSN": db.url},
+            )
+            targets.append(
+                Target(
+                    "pg-ref",
+                    ref,
+                    pools,
+                    OURS_COOKIES,
+                    ("logout",),
+                    False,
+                    revoke_pool=ours.revoke_pool,
+                    revoked=ours.revoked,
+                    reset=ours.reset,
+                )
+            )
         started: list[Server] = []
         try:
             for target in targets:
                 target.server.start()
                 started.append(target.server)
-            self.rounds([*targets, peer], {"section": "main", "store": db.store,
-                                            "workers": workers, "sessions": self.args.sessions})
+            self.rounds(
+                [*targets, peer],
+                {
+                    "section": "main",
+                    "store": db.store,
+                    "workers": workers,
+                    "sessions": self.args.sessions,
+                },
+            )
         finally:
             for server in started:
                 server.stop()
@@ -292,9 +360,16 @@ class Bench:
                 ours = self.ours_target(db, self.args.scaling_workers, pools)
                 ours.server.start()
                 try:
-                    self.rounds([ours], {"section": "scaling", "store": store,
-                                         "workers": self.args.scaling_workers,
-                                         "sessions": size}, ("me", "logout"))
+                    self.rounds(
+                        [ours],
+                        {
+                            "section": "scaling",
+                            "store": store,
+                            "workers": self.args.scaling_workers,
+                            "sessions": size,
+                        },
+                        ("me", "logout"),
+                    )
                 finally:
                     ours.server.stop()
             finally:
@@ -310,15 +385,33 @@ def peer_target(bench: Bench, peer_python: Path) -> Target:
     gunicorn = PEER_VENV / "bin" / "gunicorn"
     server = Server(
         "django",
-        [str(gunicorn), "peer.wsgi:application", "--chdir", str(PEER_DIR), "--workers",
-         str(os.cpu_count() or 1), "--worker-class", "sync", "--bind", "127.0.0.1:{port}"],
+        [
+            str(gunicorn),
+            "peer.wsgi:application",
+            "--chdir",
+            str(PEER_DIR),
+            "--workers",
+            str(os.cpu_count() or 1),
+            "--worker-class",
+            "sync",
+            "--bind",
+            "127.0.0.1:{port}",
+        ],
         bench.workdir / "django.log",
         env={"PEER_DATABASE": str(db.path.resolve())},
         ready_path="/v1/auth/me",
     )
-    return Target("django", server, pools, DJANGO_COOKIES, ("me", "logout"), True,
-                  revoke_pool=count_lines(pools, "revoke"), revoked=db.deleted_sessions,
-                  reset=db.restore_sessions)
+    return Target(
+        "django",
+        server,
+        pools,
+        DJANGO_COOKIES,
+        ("me", "logout"),
+        True,
+        revoke_pool=count_lines(pools, "revoke"),
+        revoked=db.deleted_sessions,
+        reset=db.restore_sessions,
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -372,31 +465,45 @@ def _csv(kind: type[Any]) -> Callable[[str], list[Any]]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, help="seeded sessions (default 100000)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 20000 sessions, 1 round of 1 s, 1 worker")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 20000 sessions, 1 round of 1 s, 1 worker"
+    )
     parser.add_argument("--stores", type=_csv(str), default=["sqlite", "postgres"])
     parser.add_argument("--workers", type=_csv(int), help="ours' worker counts (default 1,2)")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measurement (default 5)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--peer-sessions", type=int, default=100_000,
-                        help="cap on the Django peer's seeded sessions")
-    parser.add_argument("--scaling", action="store_true",
-                        help="also /me and logout at 10k, 100k and 1M sessions")
+    parser.add_argument(
+        "--peer-sessions",
+        type=int,
+        default=100_000,
+        help="cap on the Django peer's seeded sessions",
+    )
+    parser.add_argument(
+        "--scaling", action="store_true", help="also /me and logout at 10k, 100k and 1M sessions"
+    )
     parser.add_argument("--scaling-sizes", type=_csv(int))
     parser.add_argument("--scaling-workers", type=int, default=1)
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
-    parser.add_argument("--keep-work", action="store_true",
-                        help="keep databases, session pools and server logs")
-    parser.add_argument("--doc", type=Path,
-                        help="also write the results into this file (BENCHMARKS.md) between "
-                             f"{DOC_START!r} and {DOC_END!r}")
-    parser.add_argument("--from-json", type=Path,
-                        help="measure nothing: print (and --doc) the results of an earlier run")
+    parser.add_argument(
+        "--keep-work", action="store_true", help="keep databases, session pools and server logs"
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        help="also write the results into this file (BENCHMARKS.md) between "
+        f"{DOC_START!r} and {DOC_END!r}",
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="measure nothing: print (and --doc) the results of an earlier run",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {

@@ -183,8 +183,18 @@ async def _seed_postgres(db: Database, rows: _Rows, now: datetime) -> None:
             for keys in _chunks(rows.api_keys):
                 await conn.copy_records_to_table(
                     "api_keys",
-                    columns=["id", "user_id", "name", "key_prefix", "key_hash", "scopes",
-                             "rate_limit", "status", "is_default", "created_at"],
+                    columns=[
+                        "id",
+                        "user_id",
+                        "name",
+                        "key_prefix",
+                        "key_hash",
+                        "scopes",
+                        "rate_limit",
+                        "status",
+                        "is_default",
+                        "created_at",
+                    ],
                     records=[
                         (k, u, "Default", prefix, digest, ["*"], 0, "active", True, now)
                         for k, u, prefix, digest in keys
@@ -260,12 +270,21 @@ class PeerDatabase:
             conn.close()
 
 
-def seed_peer(python: Path, peer_dir: Path, db: PeerDatabase, sessions: int, pools: Path,
-              threads: int) -> None:
+def seed_peer(
+    python: Path, peer_dir: Path, db: PeerDatabase, sessions: int, pools: Path, threads: int
+) -> None:
     """Seed the Django peer with its own venv and its own session store."""
     subprocess.run(
-        [str(python), str(peer_dir / "seed_peer.py"), "--sessions", str(sessions),
-         "--pools", str(pools.resolve()), "--threads", str(threads)],
+        [
+            str(python),
+            str(peer_dir / "seed_peer.py"),
+            "--sessions",
+            str(sessions),
+            "--pools",
+            str(pools.resolve()),
+            "--threads",
+            str(threads),
+        ],
         cwd=peer_dir,
         env={**os.environ, "PEER_DATABASE": str(db.path.resolve())},
         check=True,

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import OURS_COOKIES, LoadShape, ensure_wrk, run_wrk  # noqa: E402
 from pools import write_pools  # noqa: E402
-from report import Checks, evaluate  # noqa: E402
+from report import Checks, Measurement, evaluate  # noqa: E402
 from seeding import Database, revoked_sessions  # noqa: E402
 
 
@@ -44,9 +44,19 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
     stores = _stores()
     out = tmp_path / "quick.json"
     subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--stores", ",".join(stores),
-         "--json", str(out)],
-        cwd=ROOT, check=True, timeout=240, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--stores",
+            ",".join(stores),
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=240,
+        stdout=subprocess.DEVNULL,
     )
     results = json.loads(out.read_text())
     rows = {(r["store"], r["workload"], r["target"]): r for r in results["rows"]}
@@ -71,8 +81,9 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
             assert ours["vs_bare"] is not None
         assert rows[(store, "logout", "ours")]["vs_django"] is not None
     assert rows[("postgres", "logout", "ours")]["vs_pg_ref"] is not None
-    mixed = [m for m in results["measurements"] if m["workload"] == "mixed"
-             and m["target"] == "ours"]
+    mixed = [
+        m for m in results["measurements"] if m["workload"] == "mixed" and m["target"] == "ours"
+    ]
     assert all(min(m["issued"].values()) > 0 for m in mixed)  # /me, logouts and sign-ins ran
 
 
@@ -101,23 +112,39 @@ def test_answers_that_did_no_work_count_as_errors_not_speed(
 ) -> None:
     ensure_wrk(print)
     server, url = sqlite_server
-    assert server.process is not None
-    shape = LoadShape(connections=4, threads=2)
 
-    me = run_wrk(server.base_url, "me", unknown_sessions, "t", OURS_COOKIES, 1, shape,
-                 server.process.pid)
-    measured = evaluate(me, Checks(body_classes=("user",)), section="t", store="sqlite",
-                        workers=1, sessions=0, workload="me", target="ours", round=0)
+    def measure(mode: str, checks: Checks) -> Measurement:
+        assert server.process is not None
+        load = run_wrk(
+            server.base_url,
+            mode,
+            unknown_sessions,
+            "t",
+            OURS_COOKIES,
+            1,
+            LoadShape(connections=4, threads=2),
+            server.process.pid,
+        )
+        return evaluate(
+            load,
+            checks,
+            section="t",
+            store="sqlite",
+            workers=1,
+            sessions=0,
+            workload=mode,
+            target="ours",
+            round=0,
+        )
+
+    measured = measure("me", Checks(body_classes=("user",)))
     assert measured.responses > 0
     assert measured.good == 0 and measured.rps == 0
     assert measured.error_detail["non_2xx"] == measured.responses  # the 401 flood
 
-    logout = run_wrk(server.base_url, "logout", unknown_sessions, "t", OURS_COOKIES, 1, shape,
-                     server.process.pid)
-    revoked = revoked_sessions(Database("sqlite", url))
-    measured = evaluate(logout, Checks(body_classes=("ok",), revoked=revoked), section="t",
-                        store="sqlite", workers=1, sessions=0, workload="logout",
-                        target="ours", round=0)
+    revoked_before = revoked_sessions(Database("sqlite", url))
+    measured = measure("logout", Checks(body_classes=("ok",), revoked=0))
+    revoked = revoked_sessions(Database("sqlite", url)) - revoked_before
     assert revoked == 0
     assert measured.responses > 0 and measured.good == 0
     assert measured.error_detail["not_revoked"] == measured.responses  # 200s that revoked nothing
