@@ -189,23 +189,26 @@ class PostgresStore(Store):
     async def revoke_session(
         self, token_hash: bytes, csrf_hash: bytes, now: datetime
     ) -> RevokeOutcome:
-        # One statement, one round trip: the UPDATE is the revoke; the EXISTS (on the snapshot
-        # before it) tells a live row bound to another CSRF token from one that is simply gone.
         async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "WITH revoked AS (UPDATE sessions SET revoked_at = $3 WHERE token_hash = $1 "
-                "AND revoked_at IS NULL AND (csrf_hash = $2 OR expires_at <= $3) RETURNING 1) "
-                "SELECT EXISTS (SELECT 1 FROM revoked) AS revoked, EXISTS (SELECT 1 FROM sessions "
-                "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "
-                "AND csrf_hash <> $2) AS unbound",
+            revoked = await conn.fetchval(
+                "UPDATE sessions SET revoked_at = $3 WHERE token_hash = $1 AND revoked_at IS NULL "
+                "AND (csrf_hash = $2 OR expires_at <= $3) RETURNING true",
                 token_hash,
                 csrf_hash,
                 now,
             )
-        assert row is not None
-        if row["revoked"]:
-            return RevokeOutcome.REVOKED
-        return RevokeOutcome.CSRF_UNBOUND if row["unbound"] else RevokeOutcome.NOTHING_LIVE
+            if revoked:
+                return RevokeOutcome.REVOKED
+            # The rare path (a repeat, an unknown token, or a CSRF token bound to another
+            # session) pays for the second lookup; the usual logout is one statement.
+            unbound = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM sessions WHERE token_hash = $1 "
+                "AND revoked_at IS NULL AND expires_at > $3 AND csrf_hash <> $2)",
+                token_hash,
+                csrf_hash,
+                now,
+            )
+        return RevokeOutcome.CSRF_UNBOUND if unbound else RevokeOutcome.NOTHING_LIVE
 
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         return await self._update(

@@ -1,0 +1,10 @@
+"""Django's usual entry point for the peer (migrate, runserver, shell)."""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)

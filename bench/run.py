@@ -1,0 +1,554 @@
+"""One command for the whole benchmark: ours against the bare ceiling and the Django peer.
+
+    python bench/run.py [--sessions 100000] [--quick] [--stores sqlite,postgres]
+                        [--json bench/results/latest.json] [--scaling]
+
+Loopback only, bounded in time. Installs wrk (apt) and the peer's Django + gunicorn (a separate
+venv, bench/.venv-peer) when missing; seeds the databases; serves ours with 1 then 2 workers next
+to the references; alternates targets round by round so drift hits all of them alike; verifies
+every 200 against the database and the mail sink; prints one table and writes JSON.
+See BENCHMARKS.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEER_DIR = BENCH / "peers" / "django_peer"
+PEER_VENV = BENCH / ".venv-peer"
+PEER_REQUIREMENTS = BENCH / "peers" / "requirements.txt"
+
+
+def _reexec_in_project_venv() -> None:
+    """Run under the project's venv when started with a python that lacks its packages."""
+    try:
+        import aiosmtpd  # noqa: F401
+        import asyncpg  # noqa: F401
+    except ImportError:
+        venv_python = ROOT / ".venv" / "bin" / "python"
+        if venv_python.exists() and Path(sys.executable) != venv_python:
+            os.execv(venv_python, [str(venv_python), *sys.argv])
+        raise
+
+
+_reexec_in_project_venv()
+
+from loadgen import (  # noqa: E402
+    DJANGO_COOKIES,
+    OURS_COOKIES,
+    CookieNames,
+    LoadShape,
+    MailSink,
+    ensure_wrk,
+    run_wrk,
+    warm_up,
+)
+from report import (  # noqa: E402
+    EXPECTED_CLASSES,
+    Checks,
+    Measurement,
+    evaluate,
+    markdown,
+    summarise,
+    target_checks,
+)
+from seeding import (  # noqa: E402
+    Database,
+    PeerDatabase,
+    create_database,
+    drop_database,
+    migrate,
+    revoked_sessions,
+    seed,
+    seed_peer,
+    unrevoke_sessions,
+)
+from servers import Server  # noqa: E402
+
+# The same uvicorn settings as `triport-console serve` (see triport_console/cli.py).
+UVICORN_SETTINGS = [
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--lifespan",
+    "on",
+    "--no-access-log",
+    "--no-server-header",
+    "--no-proxy-headers",
+    "--log-level",
+    "warning",
+]
+MIXED_LOGOUT_SHARE = 1 / 20  # workload.lua: one request in 20 is a logout
+POOL_SAFETY = 0.8  # never plan to use more than this share of a revoke pool in one run
+
+
+STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
+
+
+# Setup ----------------------------------------------------------------------------------------
+def ensure_peer_venv() -> Path:
+    """Django and gunicorn in their own venv, so the project's venv stays the project's."""
+    python = PEER_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import django, gunicorn"]
+    if python.exists() and subprocess.run(probe, check=False, capture_output=True).returncode == 0:
+        return python
+    log(f"creating {PEER_VENV.relative_to(ROOT)} with Django and gunicorn")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)], check=True
+    )
+    return python
+
+
+def fsync_ms(directory: Path, count: int = 100) -> dict[str, float]:
+    """Latency of one fsync where the databases live: the floor under every durable commit."""
+    path = directory / "fsync.probe"
+    times = []
+    with path.open("wb") as handle:
+        for _ in range(count):
+            handle.write(b"x" * 4096)
+            handle.flush()
+            started = time.perf_counter()
+            os.fsync(handle.fileno())
+            times.append((time.perf_counter() - started) * 1000)
+    path.unlink()
+    times.sort()
+    return {"p50": round(times[count // 2], 2), "p99": round(times[count * 99 // 100], 2)}
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    meminfo = Path("/proc/meminfo").read_text().split()
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(int(meminfo[1]) / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk.stdout + wrk.stderr).splitlines()[0] if (wrk.stdout + wrk.stderr) else "",
+    }
+
+
+# Targets --------------------------------------------------------------------------------------
+@dataclass
+class Target:
+    """A server under load, the sessions it is driven with, and how to check and reset them."""
+
+    name: str
+    server: Server
+    pools: Path
+    cookies: CookieNames
+    workloads: tuple[str, ...]
+    verifies_bodies: bool  # False for apps that answer a constant
+    revoke_pool: int = 0  # rows in the revoke pool; 0 when the target revokes nothing
+    revoked: Callable[[], int] | None = None
+    reset: Callable[[], None] | None = None
+    rates: dict[str, float] = field(default_factory=dict)  # best req/s seen, per workload
+
+
+def listen(workers: int) -> list[str]:
+    """Where and how wide a server listens: the same flags for ours and the references."""
+    return ["--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)]
+
+
+def uvicorn(app: str, workers: int, log: Path, env: dict[str, str] | None = None) -> Server:
+    argv = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(BENCH), *listen(workers)]
+    return Server(app.split(":")[0], [*argv, *UVICORN_SETTINGS], log, env=env or {})
+
+
+def ours_server(db: Database, workers: int, sink: MailSink, log: Path) -> Server:
+    command = Path(sys.executable).parent / "triport-console"
+    return Server(
+        "ours",
+        [str(command), "serve", *listen(workers)],
+        log,
+        env=ours_env(db)
+        | {"TRIPORT_MAIL_URL": sink.url, "TRIPORT_PUBLIC_URL": "http://127.0.0.1:{port}"},
+    )
+
+
+def ours_env(db: Database) -> dict[str, str]:
+    return {**os.environ, "TRIPORT_DATABASE_URL": db.url, "TRIPORT_SECRET_KEY": BENCH_SECRET}
+
+
+BENCH_SECRET = secrets.token_urlsafe(48)
+
+
+def count_lines(directory: Path, prefix: str) -> int:
+    return sum(len(p.read_bytes().splitlines()) for p in directory.glob(f"{prefix}.*.txt"))
+
+
+# The run --------------------------------------------------------------------------------------
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    workdir: Path
+    sink: MailSink
+    measurements: list[Measurement] = field(default_factory=list)
+
+    @property
+    def shape(self) -> LoadShape:
+        return LoadShape(self.args.connections, self.args.threads)
+
+    def duration_for(self, target: Target, workload: str) -> int:
+        """The configured duration, shortened when the run would use up the revoke pool."""
+        if not target.revoke_pool or workload == "me":
+            return int(self.args.duration)
+        share = 1.0 if workload == "logout" else MIXED_LOGOUT_SHARE
+        rate = target.rates.get(workload) or max(target.rates.values(), default=0.0)
+        if rate <= 0:
+            return int(self.args.duration)
+        fits = int(POOL_SAFETY * target.revoke_pool / (share * rate * 1.2))
+        return max(1, min(int(self.args.duration), fits))
+
+    def measure(self, target: Target, workload: str, where: dict[str, Any]) -> Measurement:
+        duration = self.duration_for(target, workload)
+        mails_before = self.sink.received
+        tag = secrets.token_hex(4)
+        load = run_wrk(
+            target.server.url,
+            workload,
+            target.pools,
+            tag,
+            target.cookies,
+            duration,
+            self.shape,
+            target.server.pid,
+        )
+        revoked = None
+        if target.revoked is not None and workload != "me":
+            revoked = target.revoked()
+        checks = Checks(
+            body_classes=EXPECTED_CLASSES[workload] if target.verifies_bodies else None,
+            revoked=revoked,
+            mails=self.sink.received - mails_before if workload == "mixed" else None,
+        )
+        if target.reset is not None and workload != "me":
+            target.reset()
+        m = evaluate(load, checks, workload=workload, target=target.name, **where)
+        target.rates[workload] = max(target.rates.get(workload, 0.0), m.rps)
+        self.measurements.append(m)
+        log(
+            f"{m.store} W={m.workers} n={m.sessions} r{m.round + 1} {workload:6} "
+            f"{target.name:7} {m.rps:9,.0f} req/s  p50 {m.p50_ms:6.2f} ms  "
+            f"p99 {m.p99_ms:7.2f} ms  errors {m.errors}  ({duration} s, other CPU "
+            f"{m.cpu['other']:.1f} s)"
+        )
+        return m
+
+    def rounds(
+        self,
+        targets: list[Target],
+        where: dict[str, Any],
+        workloads: tuple[str, ...] = ("me", "logout", "mixed"),
+    ) -> None:
+        """Each round runs every workload on every target; the target order rotates."""
+        for server in (t.server for t in targets):
+            warm_up(server.url)
+        for number in range(self.args.rounds):
+            shift = number % len(targets)
+            order = targets[shift:] + targets[:shift]
+            for workload in workloads:
+                for target in order:
+                    if workload in target.workloads:
+                        self.measure(target, workload, {**where, "round": number})
+
+    def ours_target(self, db: Database, workers: int, pools: Path) -> Target:
+        server = ours_server(db, workers, self.sink, self.workdir / f"ours-{db.store}.log")
+        return Target(
+            "ours",
+            server,
+            pools,
+            OURS_COOKIES,
+            ("me", "logout", "mixed"),
+            True,
+            revoke_pool=count_lines(pools, "revoke"),
+            revoked=lambda: revoked_sessions(db),
+            reset=lambda: unrevoke_sessions(db),
+        )
+
+    def main_block(self, db: Database, workers: int, pools: Path, peer: Target) -> None:
+        ours = self.ours_target(db, workers, pools)
+        bare = Target(
+            "bare",
+            uvicorn("bare_asgi:app", workers, self.workdir / "bare.log"),
+            pools,
+            OURS_COOKIES,
+            ("me", "logout", "mixed"),
+            False,
+        )
+        targets = [ours, bare]
+        if db.store == "postgres":
+            ref = uvicorn(
+                "pg_update_asgi:app",
+                workers,
+                self.workdir / "pg-ref.log",
+                env={"BENCH_PG_DSN": db.url},
+            )
+            targets.append(
+                Target(
+                    "pg-ref",
+                    ref,
+                    pools,
+                    OURS_COOKIES,
+                    ("logout",),
+                    False,
+                    revoke_pool=ours.revoke_pool,
+                    revoked=ours.revoked,
+                    reset=ours.reset,
+                )
+            )
+        started: list[Server] = []
+        try:
+            for target in targets:
+                target.server.start()
+                started.append(target.server)
+            self.rounds(
+                [*targets, peer],
+                {
+                    "section": "main",
+                    "store": db.store,
+                    "workers": workers,
+                    "sessions": self.args.sessions,
+                },
+            )
+        finally:
+            for server in started:
+                server.stop()
+
+    def scaling(self, store: str) -> None:
+        """/me and logout at growing table sizes: the per-request cost should stay flat."""
+        for size in self.args.scaling_sizes:
+            db = create_database(store, self.workdir)
+            try:
+                pools = self.workdir / f"pools-scaling-{store}-{size}"
+                log(f"scaling: seeding {size:,} sessions on {store}")
+                migrate(db, Path(sys.executable).parent / "triport-console", ours_env(db))
+                seed(db, size, pools, self.args.threads)
+                ours = self.ours_target(db, self.args.scaling_workers, pools)
+                ours.server.start()
+                try:
+                    self.rounds(
+                        [ours],
+                        {
+                            "section": "scaling",
+                            "store": store,
+                            "workers": self.args.scaling_workers,
+                            "sessions": size,
+                        },
+                        ("me", "logout"),
+                    )
+                finally:
+                    ours.server.stop()
+            finally:
+                drop_database(db)
+
+
+def peer_target(bench: Bench, peer_python: Path) -> Target:
+    db = PeerDatabase(bench.workdir / "peer.sqlite3")
+    pools = bench.workdir / "pools-django"
+    sessions = min(bench.args.sessions, bench.args.peer_sessions)
+    log(f"seeding the Django peer with {sessions:,} sessions")
+    seed_peer(peer_python, PEER_DIR, db, sessions, pools, bench.args.threads)
+    gunicorn = PEER_VENV / "bin" / "gunicorn"
+    server = Server(
+        "django",
+        [
+            str(gunicorn),
+            "peer.wsgi:application",
+            "--chdir",
+            str(PEER_DIR),
+            "--workers",
+            str(os.cpu_count() or 1),
+            "--worker-class",
+            "sync",
+            "--bind",
+            "127.0.0.1:{port}",
+        ],
+        bench.workdir / "django.log",
+        env={"PEER_DATABASE": str(db.path.resolve())},
+        ready_path="/v1/auth/me",
+    )
+    return Target(
+        "django",
+        server,
+        pools,
+        DJANGO_COOKIES,
+        ("me", "logout"),
+        True,
+        revoke_pool=count_lines(pools, "revoke"),
+        revoked=db.deleted_sessions,
+        reset=db.restore_sessions,
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    ensure_wrk(log)
+    peer_python = ensure_peer_venv()
+    started = time.time()
+    workdir = BENCH / "results" / f"work-{os.getpid()}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    fsync = fsync_ms(workdir)
+    sink = MailSink()
+    sink.start()
+    bench = Bench(args, workdir, sink)
+    peer: Target | None = None
+    try:
+        peer = peer_target(bench, peer_python)
+        peer.server.start()
+        for store in args.stores:
+            db = create_database(store, workdir)
+            try:
+                pools = workdir / f"pools-{store}"
+                log(f"seeding {args.sessions:,} sessions on {store}")
+                migrate(db, Path(sys.executable).parent / "triport-console", ours_env(db))
+                seed(db, args.sessions, pools, args.threads)
+                for workers in args.workers:
+                    bench.main_block(db, workers, pools, peer)
+            finally:
+                drop_database(db)
+        if args.scaling:
+            for store in args.stores:
+                bench.scaling(store)
+    finally:
+        if peer is not None:
+            peer.server.stop()
+        sink.stop()
+        if not args.keep_work:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rows = summarise(bench.measurements)
+    return {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "elapsed_s": round(time.time() - started, 1),
+        "machine": {**machine(), "fsync_ms": fsync},
+        "config": {k: v for k, v in vars(args).items() if k != "json"},
+        "rows": [asdict(r) for r in rows],
+        "targets": target_checks(rows),
+        "measurements": [asdict(m) for m in bench.measurements],
+    }
+
+
+def _csv(kind: type[Any]) -> Callable[[str], list[Any]]:
+    return lambda text: [kind(part) for part in text.split(",") if part]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, help="seeded sessions (default 100000)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 20000 sessions, 1 round of 1 s, 1 worker"
+    )
+    parser.add_argument("--stores", type=_csv(str), default=["sqlite", "postgres"])
+    parser.add_argument("--workers", type=_csv(int), help="ours' worker counts (default 1,2)")
+    parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
+    parser.add_argument("--duration", type=int, help="seconds per measurement (default 5)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--peer-sessions",
+        type=int,
+        default=100_000,
+        help="cap on the Django peer's seeded sessions",
+    )
+    parser.add_argument(
+        "--scaling", action="store_true", help="also /me and logout at 10k, 100k and 1M sessions"
+    )
+    parser.add_argument("--scaling-sizes", type=_csv(int))
+    parser.add_argument("--scaling-workers", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument(
+        "--keep-work", action="store_true", help="keep databases, session pools and server logs"
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        help="also write the results into this file (BENCHMARKS.md) between "
+        f"{DOC_START!r} and {DOC_END!r}",
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="measure nothing: print (and --doc) the results of an earlier run",
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    defaults: dict[str, Any] = {
+        "sessions": 20_000 if quick else 100_000,
+        "workers": [1] if quick else [1, 2],
+        "rounds": 1 if quick else 3,
+        "duration": 1 if quick else 5,
+        "scaling_sizes": [1_000, 10_000] if quick else [10_000, 100_000, 1_000_000],
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    unknown = set(args.stores) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+DOC_START = "<!-- bench/run.py results: start -->"
+DOC_END = "<!-- bench/run.py results: end -->"
+
+
+def write_doc(path: Path, block: str) -> None:
+    text = path.read_text()
+    head, _, rest = text.partition(DOC_START)
+    _, _, tail = rest.partition(DOC_END)
+    path.write_text(f"{head}{DOC_START}\n{block}\n{DOC_END}{tail}")
+
+
+def main() -> None:
+    # A SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse_args()
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+    else:
+        results = run(args)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        print(f"JSON: {args.json}", file=sys.stderr)
+    block = markdown(results)
+    print(block)
+    if args.doc:
+        write_doc(args.doc, block)
+
+
+if __name__ == "__main__":
+    main()
