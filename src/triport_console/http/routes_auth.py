@@ -6,9 +6,8 @@ from ..errors import StoreUnavailable
 from ..logs import JsonLog
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
-from ..services.sessions import IssuedSession, SessionService, utcnow
+from ..services.sessions import IssuedSession, SessionService, csrf_bound, utcnow
 from ..store import Store
-from ..tokens import same_digest, sha256
 from .cookies import CSRF, SESSION, CookiePolicy
 from .error_codes import error_response
 from .request import Request
@@ -84,7 +83,7 @@ class AuthRoutes:
         if refreshed_until is not None and token is not None:
             # Same values, new lifetime; the CSRF cookie is re-issued only if it is the one bound.
             csrf = request.cookies.get(CSRF)
-            if csrf and not same_digest(sha256(csrf), session.csrf_hash):
+            if csrf and not csrf_bound(session, csrf):
                 csrf = None
             max_age = round((refreshed_until - now).total_seconds())
             for cookie in self._cookies.session_pair(request, token, csrf, max_age):

@@ -31,6 +31,11 @@ class IssuedSession:
     expires_at: datetime
 
 
+def csrf_bound(session: LiveSession, csrf_token: str) -> bool:
+    """Whether `csrf_token` is the one issued with this session (its hash is on the row)."""
+    return same_digest(session.csrf_hash, sha256(csrf_token))
+
+
 class SessionService:
     def __init__(self, store: Store, settings: Settings) -> None:
         self._store = store
@@ -69,7 +74,7 @@ class SessionService:
     async def authenticate_mutation(self, token: str | None, csrf_token: str) -> LiveSession:
         """A live session whose bound CSRF hash matches the header (already equal to the cookie)."""
         session = await self.authenticate(token)
-        if not same_digest(session.csrf_hash, sha256(csrf_token)):
+        if not csrf_bound(session, csrf_token):
             raise CsrfInvalid()
         return session
 
