@@ -63,6 +63,7 @@ class Settings:
     google_client_id: str = ""
     google_client_secret: str = ""
     console_url: str = ""  # empty: the console is served from public_url
+    metrics_token: str = ""  # empty: no /metrics route, and nothing is recorded
 
     @property
     def google_enabled(self) -> bool:
@@ -213,6 +214,17 @@ def _secret_key(env: Mapping[str, str], database_url: str) -> bytes:
         return value
 
 
+def _metrics_token(env: Mapping[str, str]) -> str:
+    token = env.get("TRIPORT_METRICS_TOKEN", "")
+    if token and (
+        len(token) < 32 or not token.isascii() or not token.isprintable() or " " in token
+    ):
+        raise ConfigError(
+            "TRIPORT_METRICS_TOKEN: must be at least 32 printable ASCII characters without spaces"
+        )
+    return token
+
+
 def _google(env: Mapping[str, str]) -> dict[str, str]:
     """Google (or any OpenID provider) sign-in settings; unset client id means disabled."""
     issuer = (env.get("TRIPORT_GOOGLE_ISSUER") or Settings.google_issuer).rstrip("/")
@@ -284,5 +296,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
+        metrics_token=_metrics_token(env),
         **_google(env),
     )

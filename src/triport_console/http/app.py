@@ -18,11 +18,13 @@ from ..config import Settings, load_settings
 from ..errors import DomainError, SessionNotLive
 from ..logs import JsonLog
 from ..mail import make_mailer
+from ..metrics import UNMATCHED, Metrics, PrometheusMetrics, install
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
 from ..services.google_login import GoogleLoginService
 from ..services.housekeeping import Housekeeping
 from ..services.rate_limits import RateLimiter
+from ..services.secret_check import check_secret
 from ..services.sessions import SessionService
 from ..services.wallet_login import WalletLoginService
 from ..store import Store, open_store
@@ -35,6 +37,7 @@ from .responses import Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
+from .routes_ops import MetricsRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Guard, Router
 
@@ -62,14 +65,20 @@ class ConsoleApp:
         self.sessions: SessionService | None = None
         self.limiter: RateLimiter | None = None
         self.router = Router([])
+        self.metrics = Metrics()  # recording nothing until startup enables it
         self._housekeeping: asyncio.Task[None] | None = None
 
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
         settings = self.settings
+        extra_routes = []
+        if settings.metrics_token:
+            self.metrics = install(PrometheusMetrics())
+            extra_routes = MetricsRoutes(settings.metrics_token, self.metrics).routes()
         store = open_store(settings.database_url, settings.db_timeout)
         await store.open()
         self.store = store
+        await check_secret(store, settings.secret_key)
         self.sessions = sessions = SessionService(store, settings)
         keys = ApiKeyService(store, settings.max_active_keys)
         email_login = EmailLoginService(
@@ -97,6 +106,7 @@ class ConsoleApp:
             + google.routes()
             + key_routes.routes()
             + console.routes()
+            + extra_routes
         )
         self.limiter = RateLimiter(store, settings.rate_limits)
         if settings.purge_interval > 0:
@@ -110,6 +120,7 @@ class ConsoleApp:
                 await self._housekeeping
         if self.store is not None:
             await self.store.close()
+        self.metrics.close()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -141,13 +152,16 @@ class ConsoleApp:
         request.request_id = (
             offered if offered and _CLIENT_REQUEST_ID.fullmatch(offered) else new_request_id()
         )
+        code: str | None = None  # the domain error that decided the answer, if any
         try:
             response = await self._dispatch(request)
         except SessionNotLive:
+            code = "unauthenticated"
             response = error_response("unauthenticated", request.request_id)
             for cookie in self.cookies.clear_session_pair(request):
                 response.set_cookie(cookie)
         except DomainError as error:
+            code = error.code
             response = domain_error_response(error, request.request_id)
             if error.code == "internal":
                 self.log.error(
@@ -165,6 +179,7 @@ class ConsoleApp:
                 path=request.path,
                 error=type(exc).__name__,
             )
+            code = "internal"
             response = error_response("internal", request.request_id)
         headers = response.headers
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -175,6 +190,9 @@ class ConsoleApp:
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+        seconds = time.perf_counter() - started
+        if self.metrics.enabled:
+            self._count(request, response.status, code, seconds)
         if not self.log.enabled("info"):
             return
         self.log.info(
@@ -183,9 +201,26 @@ class ConsoleApp:
             method=request.method,
             path=request.path,
             status=response.status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            duration_ms=round(seconds * 1000, 3),
             client=self.client_address(request),
         )
+
+    def _count(self, request: Request, status: int, code: str | None, seconds: float) -> None:
+        route = request.route
+        self.metrics.request(route.path if route else UNMATCHED, request.method, status, seconds)
+        if route is None or route.outcomes is None:
+            return
+        outcome = request.outcome or code
+        if route.outcomes == "logout":
+            if outcome is None:
+                return
+            if outcome.startswith("csrf_"):
+                outcome = "csrf_refused"
+            elif outcome not in ("revoked", "nothing_live"):
+                outcome = "failed"
+            self.metrics.logout(outcome)
+        elif outcome is not None or status < 400:
+            self.metrics.sign_in(route.outcomes, outcome or "success")
 
     async def _dispatch(self, request: Request) -> Response:
         if Cors.is_preflight(request):
@@ -194,6 +229,7 @@ class ConsoleApp:
         if matched is None:
             return error_response("route_not_found", request.request_id)
         route, params = matched
+        request.route = route
         handler = route.methods.get(request.method)
         if handler is None:
             return error_response(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
 
 from ..errors import InvalidInput
+
+if TYPE_CHECKING:
+    from .routing import Route
 
 MAX_BODY = 4096
 MAX_COOKIE_HEADER = 8192  # larger Cookie headers are ignored whole: no cookie is trusted from them
@@ -16,7 +19,17 @@ Scope = dict[str, Any]
 
 
 class Request:
-    __slots__ = ("_cookies", "_receive", "headers", "method", "path", "request_id", "scope")
+    __slots__ = (
+        "_cookies",
+        "_receive",
+        "headers",
+        "method",
+        "outcome",
+        "path",
+        "request_id",
+        "route",
+        "scope",
+    )
 
     def __init__(self, scope: Scope, receive: Any, request_id: str) -> None:
         self.scope = scope
@@ -24,6 +37,10 @@ class Request:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.request_id = request_id
+        # Set by the edge and the handlers for the metrics: the matched route (its template is
+        # the label) and, where a route's answers count as outcomes, what happened.
+        self.route: Route | None = None
+        self.outcome: str | None = None
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()

@@ -35,11 +35,15 @@ class AuthRoutes:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/v1/auth/logout", {"POST": self.logout}),
+            Route("/v1/auth/logout", {"POST": self.logout}, outcomes="logout"),
             Route("/v1/auth/me", {"GET": self.me}),
             Route("/v1/auth/email/start", {"POST": self.email_start}, Guard.SIGN_IN, "email_start"),
             Route(
-                "/v1/auth/email/verify", {"POST": self.email_verify}, Guard.SIGN_IN, "email_verify"
+                "/v1/auth/email/verify",
+                {"POST": self.email_verify},
+                Guard.SIGN_IN,
+                "email_verify",
+                outcomes="email",
             ),
             Route("/healthz", {"GET": self.healthz}),
             Route("/readyz", {"GET": self.readyz}),
@@ -48,14 +52,18 @@ class AuthRoutes:
     async def logout(self, request: Request, _: dict[str, str]) -> Response:
         """Spec §2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
         token = request.cookies.get(SESSION)
+        request.outcome = "nothing_live"
         if token:
             try:
                 revoked = await self._sessions.logout(token, request.headers["x-csrf-token"])
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
+                request.outcome = "failed"
                 self._log.error("logout_failed", request_id=request.request_id)
                 return error_response("logout_failed", request.request_id)
+            if revoked:
+                request.outcome = "revoked"
             self._log.info("logout", request_id=request.request_id, revoked=revoked)
         response = ok()
         for cookie in self._cookies.clear_session_pair(request):

@@ -37,7 +37,9 @@ class WalletRoutes:
                 Guard.SIGN_IN,
                 "wallet_challenge",
             ),
-            Route("/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN),
+            Route(
+                "/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN, outcomes="wallet"
+            ),
         ]
 
     async def challenge(self, request: Request, _: dict[str, str]) -> Response:
@@ -72,7 +74,7 @@ class GoogleRoutes:
     def routes(self) -> list[Route]:
         return [
             Route(GOOGLE_PATH + "start", {"GET": self.start}),
-            Route(CALLBACK_PATH, {"GET": self.callback}),
+            Route(CALLBACK_PATH, {"GET": self.callback}, outcomes="google"),
         ]
 
     def _to_login(self, code: str) -> Response:
@@ -108,11 +110,13 @@ class GoogleRoutes:
                 request.cookies.get(SESSION),
             )
         except OidcError as error:
+            request.outcome = error.redirect_code
             self._log.warning(
                 "google_sign_in_failed", request_id=request.request_id, error=error.redirect_code
             )
             response = self._to_login(error.redirect_code)
         except DomainError as error:  # 503 google_disabled, or 500 internal for a store failure
+            request.outcome = error.code
             self._log.warning(
                 "google_callback_failed", request_id=request.request_id, error=type(error).__name__
             )

@@ -25,6 +25,9 @@ class Route:
     # A per-client-address abuse-limit bucket (config.RATE_LIMIT_VARIABLES), counted by the app
     # before the handler runs; None for routes without one.
     limit: str | None = None
+    # Whose outcomes this route's answers count in (metrics): "logout", or the provider of a
+    # sign-in ("email", "wallet", "google"); None for the rest.
+    outcomes: str | None = None
 
     @property
     def allow(self) -> bytes:
