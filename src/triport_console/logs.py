@@ -81,8 +81,7 @@ class JsonLogHandler(logging.Handler):
 
 def uvicorn_log_config(level: str) -> dict[str, Any]:
     """A `logging.config.dictConfig` for uvicorn: its loggers write through JsonLogHandler."""
-    threshold = max(_LEVELS[level], _LEVELS["warning"])  # uvicorn's info lines add nothing
-    name = logging.getLevelName(threshold)
+    name = logging.getLevelName(_LEVELS[level])  # at info: worker starts, deaths, restarts
     return {
         "version": 1,
         "disable_existing_loggers": False,
