@@ -139,8 +139,11 @@ class PrometheusMetrics(Metrics):
             multiprocess_mode="livesum",
         )
         self._workers.set(1)
-        for outcome in LOGOUT_OUTCOMES:  # present from the first scrape, at zero
-            self._logouts.labels(outcome)
+        # Present from the first scrape, at zero; children kept, as `labels()` costs microseconds.
+        self._logout_children = {
+            outcome: self._logouts.labels(outcome) for outcome in LOGOUT_OUTCOMES
+        }
+        self._sign_in_children: dict[tuple[str, str], Counter] = {}
         self._request_children: dict[tuple[str, str, int], Counter] = {}
         self._duration_children: dict[str, Histogram] = {}
 
@@ -160,10 +163,14 @@ class PrometheusMetrics(Metrics):
         histogram.observe(seconds)
 
     def logout(self, outcome: str) -> None:
-        self._logouts.labels(outcome).inc()
+        self._logout_children[outcome].inc()
 
     def sign_in(self, provider: str, outcome: str) -> None:
-        self._sign_ins.labels(provider, outcome).inc()
+        key = (provider, outcome)
+        counter = self._sign_in_children.get(key)
+        if counter is None:
+            counter = self._sign_in_children[key] = self._sign_ins.labels(provider, outcome)
+        counter.inc()
 
     def store_error(self, store: str) -> None:
         self._store_errors.labels(store).inc()
