@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import require_postgres
 from tests.support.harness import (
@@ -23,6 +24,7 @@ from tests.support.harness import (
     run_sql,
 )
 from tests.support.wallet_keys import EvmWallet
+from triport_console.cli import bind_url
 
 
 def serve(
@@ -133,6 +135,20 @@ def test_without_public_url_the_bound_port_names_the_service(database_url, smtp_
         assert "8080" not in message
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9000"),
+        ("0.0.0.0", "http://127.0.0.1:9000"),
+        ("::", "http://[::1]:9000"),
+        ("::1", "http://[::1]:9000"),
+        ("console.internal", "http://console.internal:9000"),
+    ],
+)
+def test_the_public_url_a_bind_address_stands_for(host, url):
+    assert bind_url(host, 9000) == url
 
 
 # Standard output, standard error and the banner ----------------------------------------------
