@@ -26,7 +26,7 @@ from ..services.rate_limits import RateLimiter
 from ..services.sessions import SessionService
 from ..services.wallet_login import WalletLoginService
 from ..store import Store, open_store
-from .cookies import CookiePolicy
+from .cookies import SESSION_PAIR, CookiePolicy
 from .cors import Cors
 from .csrf import MUTATING, OriginPolicy, check_request
 from .error_codes import domain_error_response, error_response
@@ -145,8 +145,10 @@ class ConsoleApp:
             response = await self._dispatch(request)
         except SessionNotLive:
             response = error_response("unauthenticated", request.request_id)
-            for cookie in self.cookies.clear_session_pair(request):
-                response.set_cookie(cookie)
+            if not request.cookie_conflicts & SESSION_PAIR:
+                # With tossed cookies the one we would clear may be the live one: leave both.
+                for cookie in self.cookies.clear_session_pair(request):
+                    response.set_cookie(cookie)
         except DomainError as error:
             response = domain_error_response(error, request.request_id)
             if error.code == "internal":
