@@ -26,6 +26,7 @@ from ..services.rate_limits import RateLimiter
 from ..services.sessions import SessionService
 from ..services.wallet_login import WalletLoginService
 from ..store import Store, open_store
+from .client_address import client_address
 from .cookies import SESSION_PAIR, CookiePolicy
 from .cors import Cors
 from .csrf import MUTATING, OriginPolicy, check_request
@@ -212,17 +213,12 @@ class ConsoleApp:
         return await handler(request, params)
 
     def client_address(self, request: Request) -> str | None:
-        """The peer address, or with TRIPORT_TRUST_PROXY the one the proxy in front saw.
-
-        That is the LAST X-Forwarded-For entry (the one our proxy appended): earlier entries come
-        from the client and would let anyone pick their own rate-limit key.
-        """
-        if self.settings.trust_proxy:
-            forwarded = request.headers.get("x-forwarded-for")
-            if forwarded:
-                return forwarded.split(",")[-1].strip()
-        client = request.scope.get("client")
-        return client[0] if client else None
+        """The peer address, or with TRIPORT_TRUST_PROXY the one our proxies saw (see module)."""
+        return client_address(
+            request,
+            trust_proxy=self.settings.trust_proxy,
+            hops=self.settings.trusted_proxy_hops,
+        )
 
 
 def create_app() -> ConsoleApp:
