@@ -47,11 +47,11 @@ def test_unknown_path_is_route_not_found(server):
 @pytest.mark.parametrize(
     ("path", "verb", "allow"),
     [
-        ("/v1/auth/me", "POST", "GET"),
-        ("/v1/auth/me", "DELETE", "GET"),
+        ("/v1/auth/me", "POST", "GET, HEAD"),
+        ("/v1/auth/me", "DELETE", "GET, HEAD"),
         ("/v1/auth/email/start", "GET", "POST"),
         ("/v1/auth/email/verify", "PUT", "POST"),
-        ("/healthz", "POST", "GET"),
+        ("/healthz", "POST", "GET, HEAD"),
     ],
 )
 def test_wrong_verb_is_405_with_allow(server, path, verb, allow):

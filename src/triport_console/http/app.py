@@ -177,7 +177,9 @@ class ConsoleApp:
             headers.append(_NO_STORE)
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        # HEAD: the GET answer's status and headers (its Content-Length too), and no body.
+        body = b"" if request.method == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
         if not self.log.enabled("info"):
             return
         self.log.info(
@@ -197,7 +199,7 @@ class ConsoleApp:
         if matched is None:
             return error_response("route_not_found", request.request_id)
         route, params = matched
-        handler = route.methods.get(request.method)
+        handler = route.handler(request.method)
         if handler is None:
             return error_response(
                 "method_not_allowed", request.request_id, headers=[(b"allow", route.allow)]
