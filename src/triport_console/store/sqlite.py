@@ -110,6 +110,11 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_exception(error)
 
 
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(StoreUnavailable("the database writer did not answer in time"))
+
+
 def _begin_immediate(conn: sqlite3.Connection, deadline: float) -> None:
     """Take the write lock, retrying every few milliseconds until `deadline`.
 
@@ -149,10 +154,20 @@ class GroupCommitWriter:
         self._thread.join(timeout=10)
 
     async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Queue `operation`; its result once committed, or StoreUnavailable.
+
+        The wait is bounded: past twice TRIPORT_DB_TIMEOUT (plus a second for the fsync) the
+        caller gets StoreUnavailable even if the writer is stuck, and a commit that still lands
+        later is harmless (a logout retried after `logout_failed` then finds nothing live).
+        """
         assert self._loop is not None
         future: asyncio.Future[T] = self._loop.create_future()
         self._jobs.put(_Job(operation, future, time.monotonic() + self._timeout))
-        return await future
+        expiry = self._loop.call_later(2 * self._timeout + 1.0, _expire, future)
+        try:
+            return await future
+        finally:
+            expiry.cancel()
 
     def _run(self) -> None:
         conn = connect(self._path, self._timeout)
@@ -162,18 +177,34 @@ class GroupCommitWriter:
                 if job is None:
                     return
                 batch = [job]
+                stop = False
                 while len(batch) < _MAX_BATCH:
                     try:
                         more = self._jobs.get_nowait()
                     except queue.Empty:
                         break
                     if more is None:
-                        self._commit(conn, batch)
-                        return
+                        stop = True
+                        break
                     batch.append(more)
-                self._commit(conn, batch)
+                self._commit_guarded(conn, batch)
+                if stop:
+                    return
         finally:
             conn.close()
+
+    def _commit_guarded(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        """`_commit`, and whatever goes wrong in it, this thread lives on for the next batch."""
+        try:
+            self._commit(conn, batch)
+        except BaseException as exc:
+            # Futures already answered stay answered (`_settle` skips them); the rest fail.
+            if conn.in_transaction:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+            self._fail(batch, f"writer failed: {type(exc).__name__}")
+            if not isinstance(exc, Exception):
+                raise
 
     def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
         assert self._loop is not None
@@ -203,10 +234,14 @@ class GroupCommitWriter:
                 conn.execute("SAVEPOINT job")
                 try:
                     result = job.operation(conn)
-                except (DomainError, sqlite3.Error, ValueError) as exc:
+                except Exception as exc:  # any failure of one operation is that operation's alone
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    failure = exc if isinstance(exc, DomainError) else StoreUnavailable(str(exc))
+                    failure = (
+                        exc
+                        if isinstance(exc, DomainError)
+                        else StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
+                    )
                     outcomes.append((job, None, failure))
                 else:
                     conn.execute("RELEASE job")
