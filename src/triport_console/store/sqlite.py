@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import os
 import queue
 import sqlite3
 import threading
@@ -84,6 +85,14 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         created_at=_dt(row[8]),
         last_used_at=_dt(row[9]) if row[9] else None,
     )
+
+
+def create_private(path: str) -> None:
+    """Create the database file owner-only (0600) before SQLite does; SQLite then gives the
+    -wal and -shm files the same mode. An existing file keeps the mode its operator chose."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def connect(path: str, timeout: float) -> sqlite3.Connection:
@@ -278,7 +287,7 @@ class SQLiteStore(Store):
 
     def migrate(self) -> list[int]:
         """Apply pending migrations under the write lock; returns the versions applied."""
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(self._path)
         conn = connect(self._path, max(self._timeout, 30.0))
         applied = []
         try:
