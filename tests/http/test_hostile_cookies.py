@@ -78,7 +78,7 @@ def test_tossed_session_cookies_authenticate_nobody_and_clear_nothing(server, ne
 
 
 def test_the_same_cookie_sent_twice_is_not_a_conflict(server, new_session):
-    token, csrf = credentials(new_session(server))
+    token, _ = credentials(new_session(server))
     response = httpx.get(
         server.base_url + ME, headers={"Cookie": f"nl_session={token}; nl_session={token}"}
     )

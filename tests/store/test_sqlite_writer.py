@@ -22,7 +22,9 @@ from triport_console.errors import StoreUnavailable
 from triport_console.store.sqlite import GroupCommitWriter, connect
 
 
-def run(scenario: Callable[[GroupCommitWriter, str], Awaitable[None]], timeout: float = 2.0) -> None:
+def run(
+    scenario: Callable[[GroupCommitWriter, str], Awaitable[None]], timeout: float = 2.0
+) -> None:
     path = str(Path(tempfile.mkdtemp(prefix="triport-writer-")) / "w.db")
     setup = connect(path, timeout)
     setup.execute("CREATE TABLE t (v INTEGER NOT NULL)")

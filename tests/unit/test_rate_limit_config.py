@@ -77,7 +77,9 @@ def test_client_keys(address: str | None, key: str) -> None:
         ("_hidden", None),
     ],
 )
-def test_forwarded_addresses_parse_without_ports_or_brackets(value: str, parsed: str | None) -> None:
+def test_forwarded_addresses_parse_without_ports_or_brackets(
+    value: str, parsed: str | None
+) -> None:
     assert parse_address(value) == parsed
 
 
@@ -85,7 +87,9 @@ def test_forwarded_addresses_parse_without_ports_or_brackets(value: str, parsed:
     ("header", "hops", "entry"),
     [("a, b, c", 1, " c"), ("a, b, c", 2, " b"), ("a, b, c", 3, "a"), ("a, b", 3, None)],
 )
-def test_forwarded_entry_counts_hops_from_the_right(header: str, hops: int, entry: str | None) -> None:
+def test_forwarded_entry_counts_hops_from_the_right(
+    header: str, hops: int, entry: str | None
+) -> None:
     assert forwarded_entry(header, hops) == entry
 
 

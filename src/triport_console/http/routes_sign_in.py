@@ -37,9 +37,7 @@ class WalletRoutes:
                 Guard.SIGN_IN,
                 "wallet_challenge",
             ),
-            Route(
-                "/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN, "wallet_verify"
-            ),
+            Route("/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN, "wallet_verify"),
         ]
 
     async def challenge(self, request: Request, _: dict[str, str]) -> Response:
