@@ -47,7 +47,11 @@ class AuthRoutes:
 
     async def logout(self, request: Request, _: dict[str, str]) -> Response:
         """Spec §2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
-        tokens = [token for token in request.cookie_values(SESSION) if token]
+        if SESSION in request.cookie_conflicts:
+            tokens = [token for token in request.cookie_values(SESSION) if token]
+        else:
+            token = request.cookies.get(SESSION)
+            tokens = [token] if token else []
         if tokens:
             try:
                 revoked = await self._sessions.logout(tokens, request.headers["x-csrf-token"])

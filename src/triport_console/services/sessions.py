@@ -113,6 +113,13 @@ class SessionService:
         if not candidates:
             return 0
         now = utcnow()
+        if len(candidates) == 1:  # the usual case: no task per revoke on the hot path
+            outcome = await self._store.revoke_session(
+                sha256(candidates[0]), sha256(csrf_token), now
+            )
+            if outcome is RevokeOutcome.CSRF_UNBOUND:
+                raise CsrfInvalid()
+            return int(outcome is RevokeOutcome.REVOKED)
         outcomes = await asyncio.gather(
             *[
                 self._store.revoke_session(sha256(token), sha256(csrf_token), now)
@@ -120,12 +127,12 @@ class SessionService:
             ],
             return_exceptions=True,
         )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        for result in outcomes:
+            if isinstance(result, BaseException):
+                raise result
         if RevokeOutcome.CSRF_UNBOUND in outcomes:
             raise CsrfInvalid()
-        return sum(outcome is RevokeOutcome.REVOKED for outcome in outcomes)
+        return sum(result is RevokeOutcome.REVOKED for result in outcomes)
 
     async def revoke_all(self, email: str) -> int:
         return await self._store.revoke_user_sessions(email.strip().lower(), utcnow())
