@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from urllib.parse import urlsplit
 
@@ -229,20 +230,22 @@ def test_huge_and_malformed_cookies_never_authenticate_and_never_crash(server, n
 
 
 def test_oversized_headers_get_a_documented_answer_without_harm(server):
-    """A 200 KB header either is refused by the HTTP parser or reaches the route, which then
-    answers as documented (no session here: 401); the server stays up either way."""
+    """A 200 KB header is refused by the server (431, or the connection closed at the 32 KB
+    bound) and never reaches a route; the server stays up."""
     url = urlsplit(server.base_url)
     with socket.create_connection((url.hostname, url.port)) as sock:
         big = b"X-Big: " + b"a" * 200_000 + b"\r\n"
-        sock.sendall(
-            b"GET /v1/auth/me HTTP/1.1\r\nConnection: close\r\nHost: x\r\n" + big + b"\r\n"
-        )
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(
+                b"GET /v1/auth/me HTTP/1.1\r\nConnection: close\r\nHost: x\r\n" + big + b"\r\n"
+            )
         sock.settimeout(10)
         reply = b""
-        while chunk := sock.recv(65536):  # headers and body may arrive in separate segments
-            reply += chunk
+        with contextlib.suppress(ConnectionResetError):  # closed at the 32 KB bound, unread data
+            while chunk := sock.recv(65536):  # headers and body may arrive in separate segments
+                reply += chunk
     status = reply.split()[1] if reply else b""
-    assert status in {b"400", b"413", b"431", b"401"}
+    assert status in {b"", b"431"}  # spec §1.6: refused (431 or closed), never served
     if status == b"401":
         assert b'"error":"unauthenticated"' in reply
     assert httpx.get(server.base_url + "/healthz").status_code == 200

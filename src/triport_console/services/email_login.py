@@ -54,7 +54,8 @@ def normalise_email(value: object) -> str:
     except EmailNotValidError:
         raise InvalidInput("invalid_email", "email is not a valid address") from None
     mailbox = (checked.ascii_email or "").lower()
-    if len(mailbox) > 254 or not _PLAIN_MAILBOX.fullmatch(mailbox):
+    local = mailbox.partition("@")[0]
+    if len(mailbox) > 254 or len(local) > 64 or not _PLAIN_MAILBOX.fullmatch(mailbox):
         raise InvalidInput("invalid_email", "email is not a valid address")
     return mailbox
 
