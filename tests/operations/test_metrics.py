@@ -178,5 +178,9 @@ def test_without_the_right_token_metrics_is_a_route_that_does_not_exist(make_ser
     assert httpx.get(server.base_url + "/metrics", headers=AUTH).status_code == 200
     lower = {"Authorization": f"bearer {TOKEN}"}
     assert httpx.get(server.base_url + "/metrics", headers=lower).status_code == 200
+    head = httpx.head(server.base_url + "/metrics", headers=AUTH)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) > 0  # the GET answer's length (spec §1.6)
+    assert httpx.head(server.base_url + "/metrics").status_code == 404
     wrong_method = httpx.post(server.base_url + "/metrics", headers=AUTH)
     assert_envelope(wrong_method, 405, "method_not_allowed")

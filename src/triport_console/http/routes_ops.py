@@ -46,7 +46,5 @@ class MetricsRoutes:
             return error_response(
                 "method_not_allowed", request.request_id, headers=[(b"allow", b"GET, HEAD")]
             )
-        body = self._metrics.scrape()
-        return Response(
-            200, body if request.method == "GET" else b"", [(b"content-type", _CONTENT_TYPE)]
-        )
+        # HEAD gets the same headers (Content-Length included); the edge drops the body.
+        return Response(200, self._metrics.scrape(), [(b"content-type", _CONTENT_TYPE)])
