@@ -12,6 +12,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -130,11 +131,17 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=(self.prefix / "stderr.log").open("wb"),
         )
-        deadline = time.monotonic() + 20
-        while not (self.prefix / "nginx.pid").exists():
-            assert self.process.poll() is None, self.log_text()
-            assert time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.05)
+        # Ready when both ports accept connections (the pid file can come first).
+        deadline = time.monotonic() + 30
+        for port in (self.https_port, self.http_port):
+            while True:
+                assert self.process.poll() is None, self.log_text()
+                assert time.monotonic() < deadline, f"nginx did not listen:\n{self.log_text()}"
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
         return self
 
     def log_text(self) -> str:
