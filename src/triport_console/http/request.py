@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
+from ..errors import ErrorCode, InvalidInput
 
-from ..errors import InvalidInput
-
-MAX_BODY = 4096
 MAX_COOKIE_HEADER = 8192  # larger Cookie headers are ignored whole: no cookie is trusted from them
 
 Scope = dict[str, Any]
@@ -50,32 +48,15 @@ class Request:
         pairs = parse_qsl(raw, keep_blank_values=True)
         return dict(reversed(pairs))
 
-    async def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object; `invalid_json` past 4096 bytes, reading no further."""
-        declared = self.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise InvalidInput(
-                "invalid_json", "the body must be a JSON object of at most 4096 bytes"
-            )
-        body = b""
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body's chunks as they arrive; `invalid_json` if the client leaves mid-body."""
         more = True
         while more:
             message = await self._receive()
             if message["type"] == "http.disconnect":
-                raise InvalidInput("invalid_json", "the client went away mid-body")
-            body += message.get("body", b"")
+                raise InvalidInput(ErrorCode.INVALID_JSON, "the client went away mid-body")
+            yield message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                raise InvalidInput(
-                    "invalid_json", "the body must be a JSON object of at most 4096 bytes"
-                )
-        try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise InvalidInput("invalid_json", "the body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise InvalidInput("invalid_json", "the body must be a JSON object")
-        return value
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ import uuid
 from datetime import timedelta
 
 from ..config import Settings
-from ..errors import DeliveryFailed, InvalidInput, RateLimited, StoreUnavailable
+from ..errors import DeliveryFailed, ErrorCode, InvalidInput, RateLimited, StoreUnavailable
+from ..limits import LOGIN_CODE_PATTERN, MAX_EMAIL
 from ..mail import Mailer
 from ..models import LoginCode
 from ..store import CodeOutcome, Store
@@ -22,26 +23,26 @@ MAX_WRONG_CODES = 5
 # Deliberately plain: one @, no spaces or control characters, a dotted domain, RFC 5321 lengths.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL = re.compile(rf"[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
-_CODE = re.compile(r"[0-9]{6}")
+_CODE = re.compile(LOGIN_CODE_PATTERN)
 
 
 def normalise_email(value: object) -> str:
     """Trim and lower-case first, then validate: the rate limit counts the normalised form."""
     if not isinstance(value, str):
-        raise InvalidInput("invalid_email", "email must be a string")
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email must be a string")
     email = value.strip().lower()
-    if len(email) > 254 or not _EMAIL.fullmatch(email):
-        raise InvalidInput("invalid_email", "email is not a valid address")
+    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email is not a valid address")
     return email
 
 
 def parse_request_id(value: object) -> str:
     if not isinstance(value, str) or len(value) != 36:
-        raise InvalidInput("invalid_request", "request_id must be a UUID")
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "request_id must be a UUID")
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise InvalidInput("invalid_request", "request_id must be a UUID") from None
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "request_id must be a UUID") from None
 
 
 class EmailLoginService:
@@ -85,7 +86,7 @@ class EmailLoginService:
     ) -> IssuedSession:
         request_id = parse_request_id(request_id_value)
         if not isinstance(code_value, str) or not _CODE.fullmatch(code_value):
-            raise InvalidInput("invalid_code", "code must be the 6 digits from the email")
+            raise InvalidInput(ErrorCode.INVALID_CODE, "code must be the 6 digits from the email")
         now = utcnow()
         session, token, csrf_token = self._sessions.prepare(now, replaces)
         result = await self._store.complete_email_login(
@@ -95,7 +96,9 @@ class EmailLoginService:
             session,
         )
         if result.outcome is CodeOutcome.INVALID_REQUEST:
-            raise InvalidInput("invalid_request", "unknown, expired, used or locked request")
+            raise InvalidInput(
+                ErrorCode.INVALID_REQUEST, "unknown, expired, used or locked request"
+            )
         if result.outcome is CodeOutcome.WRONG_CODE or result.user is None:
-            raise InvalidInput("invalid_code", "the code is wrong")
+            raise InvalidInput(ErrorCode.INVALID_CODE, "the code is wrong")
         return IssuedSession(result.user, token, csrf_token, session.expires_at)
