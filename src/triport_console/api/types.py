@@ -40,6 +40,9 @@ def doc(description: str, **schema: Any) -> Meta:
 
 
 Uuid = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
+# Always true when present (`{"ok": true}`); `const` rather than a one-value enum, which
+# generated clients handle better.
+AlwaysTrue = Annotated[bool, Meta(extra_json_schema={"const": True})]
 Timestamp = Annotated[str, doc("RFC 3339 UTC with Z", format="date-time")]
 RawKey = Annotated[
     str, doc("The full key secret; shown in this response only", pattern=f"^{API_KEY_PATTERN}$")
@@ -124,7 +127,7 @@ class CreateKeyRequest(Struct):
 class Ok(Struct):
     """Done."""
 
-    ok: Literal[True] = True
+    ok: AlwaysTrue = True
 
 
 class User(Struct):
@@ -159,7 +162,7 @@ class DefaultKey(Key):
     """The default key as /me shows it: `raw` and `created` only in the response that made it."""
 
     raw: RawKey | UnsetType = UNSET
-    created: Literal[True] | UnsetType = UNSET
+    created: AlwaysTrue | UnsetType = UNSET
 
 
 class Me(Struct):
@@ -213,7 +216,7 @@ class RotatedKey(Struct):
 class Readiness(Struct):
     """The database answers."""
 
-    ok: Literal[True]
+    ok: AlwaysTrue
     database: Literal["up"]
 
 
