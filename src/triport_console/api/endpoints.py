@@ -97,7 +97,8 @@ class Endpoint:
         if self.limit is not None:
             added.append(E.RATE_LIMITED)
         added.append(E.INTERNAL)  # any endpoint: the store or a bug failed the request
-        return tuple(dict.fromkeys([*self.errors, *added]))
+        unique = dict.fromkeys([*self.errors, *added])
+        return tuple(sorted(unique, key=lambda code: code.status))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ Response bodies are built as these structures and encoded by msgspec.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -33,6 +33,21 @@ from ..tokens import API_KEY_PATTERN, API_KEY_PREFIX_PATTERN
 def field(code: ErrorCode, description: str, **schema: Any) -> Meta:
     """A request field: the code a bad value answers with, and its documented limits."""
     return Meta(extra={"error": code}, description=description, extra_json_schema=schema)
+
+
+def field_codes(struct: type[Struct]) -> dict[str, tuple[Any, ErrorCode]]:
+    """name → (annotated type, error code) for each field of a request body, in order."""
+    fields = {}
+    for name, annotated in get_type_hints(struct, include_extras=True).items():
+        codes = [
+            meta.extra["error"]
+            for meta in getattr(annotated, "__metadata__", ())
+            if isinstance(meta, Meta) and meta.extra and "error" in meta.extra
+        ]
+        if len(codes) != 1:
+            raise TypeError(f"{struct.__name__}.{name} must name exactly one error code")
+        fields[name] = (annotated, codes[0])
+    return fields
 
 
 def doc(description: str, **schema: Any) -> Meta:

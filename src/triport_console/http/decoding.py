@@ -8,10 +8,11 @@ code that field names in its metadata (api/types.py), the first such field in de
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, TypeVar, cast, get_type_hints
+from typing import Any, TypeVar, cast
 
 import msgspec
 
+from ..api.types import field_codes
 from ..errors import ErrorCode, InvalidInput
 from ..limits import MAX_BODY
 from .request import Request
@@ -41,20 +42,11 @@ def _decoder(struct: type[msgspec.Struct]) -> msgspec.json.Decoder[Any]:
 @cache
 def _fields(struct: type[msgspec.Struct]) -> list[tuple[str, Any, bool, ErrorCode]]:
     """(name, annotated type, required, error code) per field, in declaration order."""
-    hints = get_type_hints(struct, include_extras=True)
-    fields = []
-    for info in msgspec.structs.fields(struct):
-        name = info.name
-        annotated = hints[name]
-        codes = [
-            meta.extra["error"]
-            for meta in getattr(annotated, "__metadata__", ())
-            if isinstance(meta, msgspec.Meta) and meta.extra and "error" in meta.extra
-        ]
-        if not codes:
-            raise TypeError(f"{struct.__name__}.{name} names no error code")
-        fields.append((name, annotated, info.required, codes[0]))
-    return fields
+    codes = field_codes(struct)
+    return [
+        (info.name, *codes[info.name][:1], info.required, codes[info.name][1])
+        for info in msgspec.structs.fields(struct)
+    ]
 
 
 def decode(body: bytes, struct: type[T]) -> T:
@@ -73,7 +65,10 @@ def _failing_field(body: bytes, struct: type[msgspec.Struct]) -> ErrorCode:
     Runs only for bodies that failed, so that the code does not depend on the order of the
     keys in the JSON text.
     """
-    value = msgspec.json.decode(body)
+    try:
+        value = msgspec.json.decode(body)
+    except msgspec.DecodeError:  # a field failed before the parser reached the malformed part
+        return ErrorCode.INVALID_JSON
     if not isinstance(value, dict):
         return ErrorCode.INVALID_JSON
     for name, annotated, required, code in _fields(struct):

@@ -59,7 +59,7 @@ class AuthRoutes:
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
-                self._log.error("logout_failed", request_id=request.request_id)
+                self._log.error(ErrorCode.LOGOUT_FAILED, request_id=request.request_id)
                 return error_response(ErrorCode.LOGOUT_FAILED, request.request_id)
             self._log.info("logout", request_id=request.request_id, revoked=revoked)
         call.cookies += self._cookies.clear_session_pair(request)
