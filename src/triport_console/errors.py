@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .limits import MAX_BODY, MAX_KEY_NAME, MAX_RATE_LIMIT, MAX_SCOPES, SCOPES
+from .limits import (
+    HEAD_TIMEOUT,
+    MAX_BODY,
+    MAX_HEAD,
+    MAX_KEY_NAME,
+    MAX_RATE_LIMIT,
+    MAX_SCOPES,
+    SCOPES,
+)
 
 
 class ErrorCode(StrEnum):
@@ -41,6 +49,17 @@ class ErrorCode(StrEnum):
     )
     RATE_LIMITED = "rate_limited", 429, "Too many requests; retry later."
     INTERNAL = "internal", 500, "The service could not complete the request; retry later."
+    # Request heads (spec 1.6), answered by the HTTP server before the application
+    HEADERS_TOO_LARGE = (
+        "headers_too_large",
+        431,
+        f"The request line and headers may be at most {MAX_HEAD // 1024} KB.",
+    )
+    REQUEST_TIMEOUT = (
+        "request_timeout",
+        408,
+        f"The request headers did not arrive within {HEAD_TIMEOUT:g} seconds.",
+    )
     # Logout (the seed)
     LOGOUT_FAILED = "logout_failed", 500, "The session could not be revoked; retry the request."
     # Email sign-in

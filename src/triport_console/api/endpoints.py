@@ -200,6 +200,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         request=t.WalletVerifyRequest,
         response=t.SignedIn,
         errors=(E.INVALID_NONCE, E.ADDRESS_MISMATCH, E.INVALID_SIGNATURE, E.INTERNAL),
+        limit="wallet_verify",
         sdk="auth.wallet_verify",
         sets_session=True,
     ),

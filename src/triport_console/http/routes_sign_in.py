@@ -78,7 +78,7 @@ class GoogleRoutes:
             )
             return self._to_login(error.redirect_code)
         response = redirect(flow.url)
-        for name, value in ((GOOGLE_STATE, flow.state), (GOOGLE_VERIFIER, flow.verifier)):
+        for name, value in ((GOOGLE_STATE, flow.state), (GOOGLE_VERIFIER, flow.verifier_cookie)):
             response.set_cookie(
                 self._cookies.set(
                     request, name, value, FLOW_COOKIE_SECONDS, http_only=True, path=GOOGLE_PATH

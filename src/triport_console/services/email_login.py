@@ -7,9 +7,11 @@ import re
 import uuid
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
+
 from ..config import Settings
 from ..errors import DeliveryFailed, ErrorCode, InvalidInput, RateLimited, StoreUnavailable
-from ..limits import LOGIN_CODE_PATTERN, MAX_EMAIL
+from ..limits import LOGIN_CODE_PATTERN, MAX_EMAIL, MAX_EMAIL_LOCAL
 from ..mail import Mailer
 from ..models import LoginCode
 from ..store import CodeOutcome, Store
@@ -20,20 +22,47 @@ CODE_LIFETIME = timedelta(minutes=10)
 RATE_WINDOW = timedelta(hours=1)
 MAX_WRONG_CODES = 5
 
-# Deliberately plain: one @, no spaces or control characters, a dotted domain, RFC 5321 lengths.
+# Spec §2.3 (revised): one plain mailbox. After email-validator has checked the RFC 5321/5322
+# syntax, lengths and the domain, this is the belt to its braces: printable ASCII in a dot-atom
+# local part (no quotes, comments, brackets, commas, colons, whitespace or controls), one @, and
+# a dotted domain of letters, digits and hyphens (IDNs in their xn-- form).
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_EMAIL = re.compile(rf"[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
+_PLAIN_MAILBOX = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 _CODE = re.compile(LOGIN_CODE_PATTERN)
 
 
 def normalise_email(value: object) -> str:
-    """Trim and lower-case first, then validate: the rate limit counts the normalised form."""
+    """Trim and lower-case first, then validate: the rate limit counts the normalised form.
+
+    The result is the one mailbox the code is mailed to, in ASCII (an internationalised domain in
+    its xn-- form, so both spellings share one 5-per-hour limit). Anything that is not exactly one
+    plain `local@domain` (display names, comments, quoted or bracketed parts, lists) is refused.
+    """
     if not isinstance(value, str):
         raise InvalidInput(ErrorCode.INVALID_EMAIL, "email must be a string")
     email = value.strip().lower()
-    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+    try:
+        checked = validate_email(
+            email,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            allow_empty_local=False,
+        )
+    except EmailNotValidError:
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email is not a valid address") from None
+    mailbox = (checked.ascii_email or "").lower()
+    local = mailbox.partition("@")[0]
+    if (
+        len(mailbox) > MAX_EMAIL
+        or len(local) > MAX_EMAIL_LOCAL
+        or not _PLAIN_MAILBOX.fullmatch(mailbox)
+    ):
         raise InvalidInput(ErrorCode.INVALID_EMAIL, "email is not a valid address")
-    return email
+    return mailbox
 
 
 def parse_request_id(value: object) -> str:
