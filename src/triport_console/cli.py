@@ -9,48 +9,33 @@ import os
 import socket
 import sys
 
+from .composition import services
 from .config import ConfigError, Settings, load_settings
 from .errors import StoreUnavailable
 from .logs import JsonLog, uvicorn_log_config
 from .metrics import prepare_multiprocess_dir, remove_private_dir
-from .services.housekeeping import Housekeeping
 from .services.secret_check import check_secret
-from .services.sessions import SessionService
-from .store import open_store
 
 
 async def _migrate(settings: Settings) -> None:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()  # opening applies pending migrations
-    await store.close()
+    async with services(settings, JsonLog(settings.log_level)):
+        pass  # opening the store applies pending migrations
 
 
 async def _revoke_sessions(settings: Settings, email: str) -> int:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()
-    try:
-        return await SessionService(store, settings).revoke_all(email)
-    finally:
-        await store.close()
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        return await built.sessions.revoke_all(email)
 
 
 async def _purge(settings: Settings) -> dict[str, int]:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()
-    try:
-        return await Housekeeping(store, settings, JsonLog(settings.log_level)).purge()
-    finally:
-        await store.close()
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        return await built.housekeeping.purge()
 
 
 async def _prepare(settings: Settings) -> None:
     """Before any worker starts: apply migrations and check (or record) the secret's fingerprint."""
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()
-    try:
-        await check_secret(store, settings.secret_key)
-    finally:
-        await store.close()
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        await check_secret(built.store, settings.secret_key)
 
 
 def bind_url(host: str, port: int) -> str:

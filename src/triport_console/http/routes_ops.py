@@ -1,26 +1,27 @@
 """`GET /metrics` (spec §2.13): Prometheus text, for the holder of TRIPORT_METRICS_TOKEN only.
 
-Without the token configured the route does not exist. With it, any request not carrying
-`Authorization: Bearer <token>` gets exactly the answer of a path that does not exist
-(`404 route_not_found`, for every method), so the route's presence is not revealed either. The
-token is compared with `hmac.compare_digest`, in time independent of where the first difference
-lies.
+Without the token configured the route is not built. With it, the edge answers any request not
+carrying `Authorization: Bearer <token>` exactly as a path that does not exist (`404
+route_not_found`, whatever the method; see `ConsoleApp._dispatch`), so the route's presence is
+not revealed either. The token is compared with `hmac.compare_digest`, in time independent of
+where the first difference lies.
 """
 
 from __future__ import annotations
 
 import hmac
 
+from ..api.endpoints import BY_OPERATION
+from ..api.endpoints import Response as Described
 from ..metrics import Metrics
-from .error_codes import error_response
 from .request import Request
 from .responses import Response
-from .routing import Route
+from .routing import Call, Handler
 
-METRICS_PATH = "/metrics"
-# Every method reaches the handler, so that a wrong or missing token never answers 405.
-_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-_CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+ENDPOINT = BY_OPERATION["getMetrics"]
+METRICS_PATH = ENDPOINT.path
+assert isinstance(ENDPOINT.response, Described) and ENDPOINT.response.content_type
+_CONTENT_TYPE = ENDPOINT.response.content_type.encode()
 
 
 class MetricsRoutes:
@@ -28,8 +29,8 @@ class MetricsRoutes:
         self._expected = f"Bearer {token}".encode()
         self._metrics = metrics
 
-    def routes(self) -> list[Route]:
-        return [Route(METRICS_PATH, dict.fromkeys(_ALL_METHODS, self.metrics))]
+    def handlers(self) -> dict[str, Handler]:
+        return {"getMetrics": self.metrics}
 
     def authorized(self, request: Request) -> bool:
         presented = request.headers.get("authorization", "")
@@ -38,13 +39,6 @@ class MetricsRoutes:
         candidate = f"Bearer {credentials.strip()}".encode("latin-1", "replace")
         return scheme.lower() == "bearer" and hmac.compare_digest(candidate, self._expected)
 
-    async def metrics(self, request: Request, _: dict[str, str]) -> Response:
-        if not self.authorized(request):
-            request.route = None  # counted like any path that does not exist
-            return error_response("route_not_found", request.request_id)
-        if request.method not in ("GET", "HEAD"):
-            return error_response(
-                "method_not_allowed", request.request_id, headers=[(b"allow", b"GET, HEAD")]
-            )
+    async def metrics(self, call: Call) -> Response:
         # HEAD gets the same headers (Content-Length included); the edge drops the body.
         return Response(200, self._metrics.scrape(), [(b"content-type", _CONTENT_TYPE)])

@@ -16,11 +16,24 @@ from ._exceptions import (
     InvalidRequestError,
     LogoutFailedError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     TriportError,
 )
-from ._models import Challenge, CreatedKey, DefaultKey, Key, Me, RotatedKey, User
+from ._models import (
+    Challenge,
+    CreatedKey,
+    DefaultKey,
+    EmailStartResult,
+    Key,
+    KeyList,
+    Me,
+    OkResult,
+    RotatedKey,
+    SignInResult,
+    User,
+)
 from ._version import __version__
 
 __all__ = [
@@ -34,14 +47,19 @@ __all__ = [
     "CreatedKey",
     "CsrfError",
     "DefaultKey",
+    "EmailStartResult",
     "InvalidRequestError",
     "Key",
+    "KeyList",
     "LogoutFailedError",
     "Me",
     "NotFoundError",
+    "OkResult",
+    "PermissionDeniedError",
     "RateLimitError",
     "RotatedKey",
     "ServerError",
+    "SignInResult",
     "TriportError",
     "User",
     "__version__",
