@@ -7,21 +7,34 @@ import asyncio
 import sys
 
 from .config import ConfigError, Settings, load_settings
-from .errors import StoreUnavailable
+from .errors import MigrationRefused, StoreUnavailable
 from .logs import JsonLog
 from .services.housekeeping import Housekeeping
 from .services.sessions import SessionService
-from .store import open_store
+from .store import Store, open_store
+from .store.base import MIGRATE_THROUGH_POOLER
+
+
+def _store(settings: Settings) -> Store:
+    return open_store(settings.database_url, settings.db_timeout, settings.db_pooler)
 
 
 async def _migrate(settings: Settings) -> None:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()  # opening applies pending migrations
+    if settings.db_pooler != "none":
+        raise MigrationRefused(MIGRATE_THROUGH_POOLER)
+    await _prepare(settings)
+
+
+async def _prepare(settings: Settings) -> None:
+    """Open the store once: applies pending migrations on a direct connection, and through a
+    transaction pooler only checks that none are pending (migrate refuses to run there)."""
+    store = _store(settings)
+    await store.open()
     await store.close()
 
 
 async def _revoke_sessions(settings: Settings, email: str) -> int:
-    store = open_store(settings.database_url, settings.db_timeout)
+    store = _store(settings)
     await store.open()
     try:
         return await SessionService(store, settings).revoke_all(email)
@@ -30,7 +43,7 @@ async def _revoke_sessions(settings: Settings, email: str) -> int:
 
 
 async def _purge(settings: Settings) -> dict[str, int]:
-    store = open_store(settings.database_url, settings.db_timeout)
+    store = _store(settings)
     await store.open()
     try:
         return await Housekeeping(store, settings, JsonLog(settings.log_level)).purge()
@@ -41,7 +54,7 @@ async def _purge(settings: Settings) -> dict[str, int]:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    asyncio.run(_migrate(settings))  # once, before any worker starts
+    asyncio.run(_prepare(settings))  # once, before any worker starts
     print(
         f"Triport console on http://{host}:{port}/ (database: "
         f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
@@ -92,5 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"revoked {count} session(s)")
     except ConfigError as exc:
         sys.exit(f"triport-console: configuration error: {exc}")
+    except MigrationRefused as exc:
+        sys.exit(f"triport-console: {exc}")
     except StoreUnavailable as exc:
         sys.exit(f"triport-console: database unavailable: {exc}")

@@ -21,6 +21,13 @@ class StoreUnavailable(DomainError):
     code = "internal"
 
 
+class MigrationRefused(DomainError):
+    """Migrations were asked of a connection that cannot hold their session-level lock (a
+    transaction pooler), or a pooled service found the schema behind. Stops the command."""
+
+    code = "internal"
+
+
 class DeliveryFailed(DomainError):
     """The login code could not be handed to the mail server."""
 

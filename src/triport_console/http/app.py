@@ -67,7 +67,7 @@ class ConsoleApp:
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
         settings = self.settings
-        store = open_store(settings.database_url, settings.db_timeout)
+        store = open_store(settings.database_url, settings.db_timeout, settings.db_pooler)
         await store.open()
         self.store = store
         self.sessions = sessions = SessionService(store, settings)
