@@ -10,18 +10,15 @@ run side by side on that pool; `peer_server` is the other.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.cli.test_cli import cli
 from tests.conftest import IN_CI, require_postgres
 from tests.support import pgbouncer as pgbouncer_support
 from tests.support.harness import (
     ADMIN_DSN,
-    TEST_SECRET,
     ServerProcess,
     SmtpSink,
     create_database,
@@ -38,19 +35,8 @@ def require_pgbouncer() -> None:
         pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
 
 
-def triport_console(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The operator's command line, with the test secret and the given environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "triport_console", *args],
-        env={**os.environ, "TRIPORT_SECRET_KEY": TEST_SECRET, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def migrate_directly(database_url: str) -> None:
-    done = triport_console("migrate", env={"TRIPORT_DATABASE_URL": database_url})
+    done = cli("migrate", env={"TRIPORT_DATABASE_URL": database_url})
     assert done.returncode == 0, done.stderr
 
 

@@ -176,17 +176,22 @@ class PostgresStore(Store):
         if self._pooled:
             raise MigrationRefused(MIGRATE_THROUGH_POOLER)
         try:
+            # Unnamed statements: the pooler check must work before it knows the answer.
             conn = await asyncpg.connect(
                 self._dsn,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
+                statement_cache_size=0,
                 server_settings={**_APPLICATION, **self._settings},
             )
         except _FAILURES as exc:
             raise StoreUnavailable(_connect_failure(exc)) from exc
         try:
             if await through_pooler(conn):
-                raise MigrationRefused(MIGRATE_THROUGH_POOLER)
+                raise MigrationRefused(
+                    "TRIPORT_DATABASE_URL leads to a connection pooler (set "
+                    f"TRIPORT_DB_POOLER=transaction to serve through it); {MIGRATE_THROUGH_POOLER}"
+                )
             return await _apply_migrations(conn)
         except _FAILURES as exc:
             raise StoreUnavailable(f"migration failed: {exc}") from exc
