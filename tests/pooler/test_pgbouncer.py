@@ -225,3 +225,16 @@ def test_pooled_serve_refuses_a_schema_that_lacks_migrations(
     line = _one_line(cli("serve", "--port", "1", env=pooled_env(bouncer, empty_database)))
     assert "lacks migration(s) 1" in line and "need a direct connection" in line
     assert not _schema_created(empty_database)
+
+
+def test_pgbouncer_refuses_a_wrong_password_and_the_error_shows_no_password(
+    bouncer: PgBouncer, database_url: str
+) -> None:
+    """Clients log in to PgBouncer with SCRAM: a wrong password gets nothing, and the service
+    stops at start with one line that names neither the right nor the wrong password."""
+    env = pooled_env(bouncer, database_url)
+    wrong = "not-" + bouncer.password
+    env["TRIPORT_DATABASE_URL"] = env["TRIPORT_DATABASE_URL"].replace(bouncer.password, wrong)
+    line = _one_line(cli("serve", "--port", "1", env=env))
+    assert "SASL authentication failed" in line, line  # PgBouncer 1.18 wording
+    assert bouncer.password not in line and wrong not in line
