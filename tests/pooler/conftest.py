@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli.test_cli import cli
 from tests.conftest import IN_CI, require_postgres
+from tests.faults.test_postgres_outage import postgres_database  # noqa: F401 - an empty database
 from tests.support import pgbouncer as pgbouncer_support
 from tests.support.harness import (
     ADMIN_DSN,
@@ -25,6 +26,8 @@ from tests.support.harness import (
     drop_database,
 )
 from tests.support.pgbouncer import PgBouncer
+
+STARTUP = 60.0  # seconds a pooled server of two workers may take to become healthy
 
 
 def require_pgbouncer() -> None:
@@ -87,11 +90,16 @@ def _pooled(
 def server_pair(
     bouncer: PgBouncer, database_url: str, smtp_sink: SmtpSink
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    with (
-        _pooled(bouncer, database_url, smtp_sink) as one,
-        _pooled(bouncer, database_url, smtp_sink) as two,
-    ):
-        yield one, two
+    # Four workers start at once here: allow a loaded machine more than the usual 20 s.
+    one = _pooled(bouncer, database_url, smtp_sink).start(timeout=STARTUP)
+    try:
+        two = _pooled(bouncer, database_url, smtp_sink).start(timeout=STARTUP)
+        try:
+            yield one, two
+        finally:
+            two.stop()
+    finally:
+        one.stop()
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +121,7 @@ def make_server(
 
     def make(env: dict[str, str] | None = None, workers: int = 1) -> ServerProcess:
         process = _pooled(bouncer, database_url, smtp_sink, env, workers)
-        started.append(process.start())
+        started.append(process.start(timeout=STARTUP))
         return process
 
     yield make

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,13 +14,12 @@ import httpx
 import pytest
 
 from tests.cli.test_cli import cli
-from tests.pooler.conftest import pooled_env, require_pgbouncer
+from tests.faults.test_postgres_outage import _wait_ready
+from tests.pooler.conftest import STARTUP, pooled_env, require_pgbouncer
 from tests.support.harness import (
     ADMIN_DSN,
     ServerProcess,
     SmtpSink,
-    create_database,
-    drop_database,
     run_sql,
 )
 from tests.support.http import assert_envelope
@@ -139,7 +137,9 @@ def test_pgbouncer_stopped_is_logout_failed_and_not_ready_then_recovers(
     own_bouncer: PgBouncer, database_url: str, smtp_sink: SmtpSink
 ) -> None:
     env = {**pooled_env(own_bouncer, database_url), "TRIPORT_DB_TIMEOUT": "1"}
-    with ServerProcess(database_url, mail_url=smtp_sink.url, env=env, workers=2) as server:
+    server = ServerProcess(database_url, mail_url=smtp_sink.url, env=env, workers=2)
+    server.start(timeout=STARTUP)
+    try:
         sessions = [sign_in_one(server.base_url, smtp_sink) for _ in range(6)]
         with httpx.Client(base_url=server.base_url, timeout=30) as http:
             assert http.get("/readyz").status_code == 200
@@ -153,24 +153,15 @@ def test_pgbouncer_stopped_is_logout_failed_and_not_ready_then_recovers(
             assert_envelope(http.get("/readyz"), 503, "not_ready")
 
             own_bouncer.start()  # the same port: the same process must find it again
-            deadline = time.monotonic() + 20
-            while http.get("/readyz").status_code != 200:
-                assert time.monotonic() < deadline, "no recovery after PgBouncer returned"
-                time.sleep(0.2)
+            _wait_ready(server.base_url)
             for credentials in sessions:  # the failed logouts revoked nothing
                 assert me(http, credentials).status_code == 200
             for credentials in sessions:  # and the client's retry now succeeds
                 assert logout(http, credentials).status_code == 200
                 assert me(http, credentials).status_code == 401
         assert server.process is not None and server.process.poll() is None
-
-
-@pytest.fixture
-def empty_database() -> Iterator[str]:
-    require_pgbouncer()
-    url = create_database("postgres")
-    yield url
-    drop_database(url)
+    finally:
+        server.stop()
 
 
 def _schema_created(url: str) -> bool:
@@ -185,46 +176,47 @@ def _one_line(result: object) -> str:
 
 
 def test_migrate_through_a_declared_pooler_is_refused_and_changes_nothing(
-    bouncer: PgBouncer, empty_database: str
+    bouncer: PgBouncer, postgres_database: str
 ) -> None:
-    result = cli("migrate", env=pooled_env(bouncer, empty_database))
+    result = cli("migrate", env=pooled_env(bouncer, postgres_database))
     assert "need a direct connection" in _one_line(result)
-    assert not _schema_created(empty_database)
+    assert not _schema_created(postgres_database)
 
 
 def test_a_pooler_the_configuration_does_not_declare_is_named_in_the_error(
-    bouncer: PgBouncer, empty_database: str
+    bouncer: PgBouncer, postgres_database: str
 ) -> None:
     """Stock PgBouncer refuses a direct connection's session settings: the error says why."""
-    env = {**pooled_env(bouncer, empty_database), "TRIPORT_DB_POOLER": "none"}
+    env = {**pooled_env(bouncer, postgres_database), "TRIPORT_DB_POOLER": "none"}
     for command in (["migrate"], ["serve", "--port", "1"]):
         line = _one_line(cli(*command, env=env))
         assert "unsupported startup parameter" in line and "TRIPORT_DB_POOLER=transaction" in line
-    assert not _schema_created(empty_database)
+    assert not _schema_created(postgres_database)
 
 
 def test_a_pooler_passing_the_settings_over_is_detected_and_migrate_refused(
-    empty_database: str,
+    postgres_database: str,
 ) -> None:
     """A PgBouncer that ignores the session settings lets a direct-mode connection through; the
     backend-pid check still finds the pooler, so neither migrate nor serve migrates through it."""
+    require_pgbouncer()
     with PgBouncer(ADMIN_DSN, ignore_startup_parameters=LENIENT) as lenient:
-        env = {**pooled_env(lenient, empty_database), "TRIPORT_DB_POOLER": "none"}
+        env = {**pooled_env(lenient, postgres_database), "TRIPORT_DB_POOLER": "none"}
         assert "need a direct connection" in _one_line(cli("migrate", env=env))
         assert "need a direct connection" in _one_line(cli("serve", "--port", "1", env=env))
-    assert not _schema_created(empty_database)
+    assert not _schema_created(postgres_database)
     # The same check passes a direct connection: the command works there.
-    direct = cli("migrate", env={"TRIPORT_DATABASE_URL": empty_database})
+    direct = cli("migrate", env={"TRIPORT_DATABASE_URL": postgres_database})
     assert direct.returncode == 0, direct.stderr
-    assert _schema_created(empty_database)
+    assert _schema_created(postgres_database)
 
 
 def test_pooled_serve_refuses_a_schema_that_lacks_migrations(
-    bouncer: PgBouncer, empty_database: str
+    bouncer: PgBouncer, postgres_database: str
 ) -> None:
-    line = _one_line(cli("serve", "--port", "1", env=pooled_env(bouncer, empty_database)))
+    line = _one_line(cli("serve", "--port", "1", env=pooled_env(bouncer, postgres_database)))
     assert "lacks migration(s) 1" in line and "need a direct connection" in line
-    assert not _schema_created(empty_database)
+    assert not _schema_created(postgres_database)
 
 
 def test_pgbouncer_refuses_a_wrong_password_and_the_error_shows_no_password(
