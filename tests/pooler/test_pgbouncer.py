@@ -65,8 +65,6 @@ def test_two_instances_sign_in_and_log_out_concurrently_and_every_200_is_revoked
         hashes,
     )
     assert rows == [(48,)]
-    for instance in instances:
-        assert not [r for r in instance.log_records() if r.get("status", 0) >= 500]
 
 
 def test_no_session_state_is_left_on_the_pooled_server_connections(
