@@ -81,7 +81,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="triport-console", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API (applies migrations first)")
+    serve = commands.add_parser(
+        "serve", help="serve the API (applies migrations first; through a pooler, only checks them)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
