@@ -17,9 +17,17 @@ connection is lent a server connection for one transaction at a time, so nothing
 server connection between transactions:
 - the startup packet carries only user, database and `application_name` (PgBouncer refuses
   other startup parameters);
-- every operation is one transaction that opens with `BEGIN; SET LOCAL lock_timeout …;
-  SET LOCAL statement_timeout …; SET LOCAL idle_in_transaction_session_timeout …` (one round
-  trip), so the bounds hold on whichever server connection runs it and vanish at its end;
+- a multi-statement transaction opens with `BEGIN; SET LOCAL lock_timeout …; SET LOCAL
+  statement_timeout …; SET LOCAL idle_in_transaction_session_timeout …` (one round trip, as
+  the plain BEGIN was), so the server-side bounds hold on whichever server connection runs it
+  and vanish at its end;
+- a single statement (the /me lookup, the logout UPDATE) stays its own implicit transaction,
+  bounded per statement by asyncpg's `timeout` (TRIPORT_DB_TIMEOUT), which cancels it
+  server-side (PgBouncer forwards the cancel to the backend running it). Wrapping it in
+  BEGIN/SET LOCAL/COMMIT was measured: two more round trips, and the pooled server connection
+  held across the worker's scheduling delays, which under load queued other clients in PgBouncer
+  past the timeout (bench errors). asyncpg sends Parse/Describe with Flush, not Sync, so an
+  unnamed statement is prepared and run on the same server connection;
 - prepared statements are unnamed (`statement_cache_size=0`): a named one would stay on a
   server connection another client then gets (`DuplicatePreparedStatementError`);
 - advisory locks are transaction-level (`pg_advisory_xact_lock`); there are no temporary tables,
@@ -220,28 +228,26 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection for one operation. Pooled, the operation is one transaction: an early
-        return commits, an exception leaves the rollback to the release."""
+        """A connection for single statements, each its own transaction."""
         assert self._pool is not None, "store not opened"
         try:
             async with self._pool.acquire(timeout=self._timeout) as conn:
-                if not self._pooled:
-                    yield conn
-                    return
-                await conn.execute(self._begin)
                 yield conn
-                await conn.execute("COMMIT")
         except _FAILURES as exc:
             raise StoreUnavailable(f"PostgreSQL failed: {type(exc).__name__}") from exc
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        if self._pooled:  # every pooled operation is already a transaction
-            async with self._connection() as conn:
+        """One transaction. Pooled, its BEGIN carries the timeouts as SET LOCAL (same round
+        trip); an early return commits, an exception leaves the rollback to the release."""
+        if not self._pooled:
+            async with self._connection() as conn, conn.transaction():
                 yield conn
             return
-        async with self._connection() as conn, conn.transaction():
+        async with self._connection() as conn:
+            await conn.execute(self._begin)
             yield conn
+            await conn.execute("COMMIT")
 
     async def ping(self) -> None:
         async with self._connection() as conn:
