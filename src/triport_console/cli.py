@@ -8,13 +8,22 @@ import sys
 
 from .composition import services
 from .config import ConfigError, Settings, load_settings
-from .errors import StoreUnavailable
+from .errors import MigrationRefused, StoreUnavailable
 from .logs import JsonLog
+from .store.base import MIGRATE_THROUGH_POOLER
 
 
 async def _migrate(settings: Settings) -> None:
+    if settings.db_pooler != "none":
+        raise MigrationRefused(MIGRATE_THROUGH_POOLER)
+    await _prepare(settings)
+
+
+async def _prepare(settings: Settings) -> None:
+    """Open the store once: applies pending migrations on a direct connection, and through a
+    transaction pooler only checks that none are pending (migrate refuses to run there)."""
     async with services(settings, JsonLog(settings.log_level)):
-        pass  # opening the store applies pending migrations
+        pass
 
 
 async def _revoke_sessions(settings: Settings, email: str) -> int:
@@ -30,7 +39,7 @@ async def _purge(settings: Settings) -> dict[str, int]:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    asyncio.run(_migrate(settings))  # once, before any worker starts
+    asyncio.run(_prepare(settings))  # once, before any worker starts
     print(
         f"Triport console on http://{host}:{port}/ (database: "
         f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
@@ -58,7 +67,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="triport-console", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API (applies migrations first)")
+    serve = commands.add_parser(
+        "serve", help="serve the API (applies migrations first; through a pooler, only checks them)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
@@ -82,5 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"revoked {count} session(s)")
     except ConfigError as exc:
         sys.exit(f"triport-console: configuration error: {exc}")
+    except MigrationRefused as exc:
+        sys.exit(f"triport-console: {exc}")
     except StoreUnavailable as exc:
         sys.exit(f"triport-console: database unavailable: {exc}")

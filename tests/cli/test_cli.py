@@ -74,6 +74,8 @@ def test_revoke_sessions_ends_every_live_session_of_the_user(server, new_session
         ("TRIPORT_TRUST_PROXY", "maybe"),
         ("TRIPORT_ALLOWED_ORIGINS", "console.example"),
         ("TRIPORT_SECRET_KEY", "short"),
+        ("TRIPORT_DB_POOLER", "session"),
+        ("TRIPORT_DB_POOLER", "transaction"),  # the default database is SQLite
     ],
 )
 def test_invalid_configuration_fails_at_start_naming_the_variable(tmp_path, name, value):
