@@ -81,6 +81,10 @@ from seeding import (  # noqa: E402
 )
 from servers import Server  # noqa: E402
 
+sys.path.insert(0, str(ROOT))  # the test suite's PgBouncer runner, for the pooled row
+from tests.support.pgbouncer import PgBouncer  # noqa: E402
+from tests.support.pgbouncer import available as pgbouncer_available  # noqa: E402
+
 # The same uvicorn settings as `triport-console serve` (see triport_console/cli.py).
 UVICORN_SETTINGS = [
     "--loop",
@@ -188,15 +192,43 @@ def uvicorn(app: str, workers: int, log: Path, env: dict[str, str] | None = None
     return Server(app.split(":")[0], [*argv, *UVICORN_SETTINGS], log, env=env or {})
 
 
-def ours_server(db: Database, workers: int, sink: MailSink, log: Path) -> Server:
+def ours_server(
+    db: Database, workers: int, sink: MailSink, log: Path, bouncer: PgBouncer | None = None
+) -> Server:
+    """Ours, on the database directly or (PostgreSQL) through `bouncer` in transaction mode."""
     command = Path(sys.executable).parent / "triport-console"
+    pooled = (
+        {
+            "TRIPORT_DATABASE_URL": bouncer.url(db.url.rsplit("/", 1)[1]),
+            "TRIPORT_DB_POOLER": "transaction",
+        }
+        if bouncer is not None
+        else {}
+    )
     return Server(
-        "ours",
+        "ours" if bouncer is None else POOLED,
         [str(command), "serve", *listen(workers)],
         log,
         env=ours_env(db)
-        | {"TRIPORT_MAIL_URL": sink.url, "TRIPORT_PUBLIC_URL": "http://127.0.0.1:{port}"},
+        | {"TRIPORT_MAIL_URL": sink.url, "TRIPORT_PUBLIC_URL": "http://127.0.0.1:{port}"}
+        | pooled,
     )
+
+
+POOLED = "ours+pgbouncer"  # ours through PgBouncer (transaction mode), on PostgreSQL
+PGBOUNCER_POOL = 4  # PgBouncer's server connections: the pooler suite's size, 2 per core here
+
+
+def ensure_pgbouncer() -> bool:
+    """Install Debian's PgBouncer when missing, as for wrk; False when that is not possible."""
+    if pgbouncer_available():
+        return True
+    log("installing pgbouncer with apt-get")
+    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "pgbouncer"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=False)
+        subprocess.run(install, check=False)
+    return pgbouncer_available()
 
 
 def ours_env(db: Database) -> dict[str, str]:
@@ -294,10 +326,15 @@ class Bench:
                     if workload in target.workloads:
                         self.measure(target, workload, {**where, "round": number})
 
-    def ours_target(self, db: Database, workers: int, pools: Path) -> Target:
-        server = ours_server(db, workers, self.sink, self.workdir / f"ours-{db.store}.log")
+    def ours_target(
+        self, db: Database, workers: int, pools: Path, bouncer: PgBouncer | None = None
+    ) -> Target:
+        name = "ours" if bouncer is None else POOLED
+        server = ours_server(
+            db, workers, self.sink, self.workdir / f"{name}-{db.store}.log", bouncer
+        )
         return Target(
-            "ours",
+            name,
             server,
             pools,
             OURS_COOKIES,
@@ -339,6 +376,10 @@ class Bench:
                     reset=ours.reset,
                 )
             )
+        bouncer: PgBouncer | None = None
+        if db.store == "postgres" and self.args.pgbouncer:
+            bouncer = PgBouncer(db.url, pool_size=PGBOUNCER_POOL).start()
+            targets.append(self.ours_target(db, workers, pools, bouncer))
         started: list[Server] = []
         try:
             for target in targets:
@@ -356,6 +397,8 @@ class Bench:
         finally:
             for server in started:
                 server.stop()
+            if bouncer is not None:
+                bouncer.destroy()
 
     def scaling(self, store: str) -> None:
         """/me and logout at growing table sizes: the per-request cost should stay flat."""
@@ -425,6 +468,9 @@ def peer_target(bench: Bench, peer_python: Path) -> Target:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     ensure_wrk(log)
+    if args.pgbouncer and "postgres" in args.stores and not ensure_pgbouncer():
+        log("pgbouncer unavailable: no ours+pgbouncer row")
+        args.pgbouncer = False
     peer_python = ensure_peer_venv()
     started = time.time()
     workdir = BENCH / "results" / f"work-{os.getpid()}"
@@ -485,6 +531,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=_csv(int), help="ours' worker counts (default 1,2)")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measurement (default 5)")
+    parser.add_argument(
+        "--no-pgbouncer",
+        dest="pgbouncer",
+        action="store_false",
+        help=f"on PostgreSQL, leave out the {POOLED} row (ours through PgBouncer, transaction "
+        f"mode, {PGBOUNCER_POOL} server connections)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(

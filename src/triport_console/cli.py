@@ -11,15 +11,24 @@ import sys
 
 from .composition import services
 from .config import ConfigError, Settings, load_settings
-from .errors import StoreUnavailable
+from .errors import MigrationRefused, StoreUnavailable
 from .logs import JsonLog, uvicorn_log_config
 from .metrics import prepare_multiprocess_dir, remove_private_dir
 from .services.secret_check import check_secret
+from .store.base import MIGRATE_THROUGH_POOLER
 
 
 async def _migrate(settings: Settings) -> None:
+    if settings.db_pooler != "none":
+        raise MigrationRefused(MIGRATE_THROUGH_POOLER)
+    await _prepare(settings)
+
+
+async def _prepare(settings: Settings) -> None:
+    """Open the store once: applies pending migrations on a direct connection, and through a
+    transaction pooler only checks that none are pending (migrate refuses to run there)."""
     async with services(settings, JsonLog(settings.log_level)):
-        pass  # opening the store applies pending migrations
+        pass
 
 
 async def _revoke_sessions(settings: Settings, email: str) -> int:
@@ -32,8 +41,9 @@ async def _purge(settings: Settings) -> dict[str, int]:
         return await built.housekeeping.purge()
 
 
-async def _prepare(settings: Settings) -> None:
-    """Before any worker starts: apply migrations and check (or record) the secret's fingerprint."""
+async def _prepare_to_serve(settings: Settings) -> None:
+    """Before any worker starts: what `_prepare` does, then check (or, on the first start,
+    record) the secret's fingerprint. `migrate` records none: it may run from a deploy host."""
     async with services(settings, JsonLog(settings.log_level)) as built:
         await check_secret(built.store, settings.secret_key)
 
@@ -70,7 +80,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     metrics_dir = prepare_multiprocess_dir() if settings.metrics_token else None
     try:
-        asyncio.run(_prepare(settings))  # once, before any worker starts
+        asyncio.run(_prepare_to_serve(settings))  # once, before any worker starts
         sock = _listen(host, port)
         log = JsonLog(settings.log_level)
         log.info("listening", url=settings.public_url, bind=f"{host}:{port}", workers=workers)
@@ -113,7 +123,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="triport-console", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API (applies migrations first)")
+    serve = commands.add_parser(
+        "serve", help="serve the API (applies migrations first; through a pooler, only checks them)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1)
@@ -141,5 +153,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"revoked {count} session(s)")
     except ConfigError as exc:
         sys.exit(f"triport-console: configuration error: {exc}")
+    except MigrationRefused as exc:
+        sys.exit(f"triport-console: {exc}")
     except StoreUnavailable as exc:
         sys.exit(f"triport-console: database unavailable: {exc}")

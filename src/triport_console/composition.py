@@ -42,7 +42,7 @@ class Services:
 
 async def open_services(settings: Settings, log: JsonLog) -> Services:
     """Open the store (applying pending migrations) and build every service on it."""
-    store = open_store(settings.database_url, settings.db_timeout)
+    store = open_store(settings.database_url, settings.db_timeout, settings.db_pooler)
     await store.open()
     sessions = SessionService(store, settings)
     return Services(

@@ -36,6 +36,9 @@ RATE_LIMIT_VARIABLES = {
 }
 
 
+DB_POOLERS = ("none", "transaction")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///var/triport.db"
@@ -45,6 +48,9 @@ class Settings:
     session_ttl: int = 30 * 24 * 3600
     session_max_lifetime: int = 0
     db_timeout: float = 2.0
+    # "none": TRIPORT_DATABASE_URL reaches PostgreSQL directly (or through a session pooler);
+    # "transaction": through a transaction-mode pooler such as PgBouncer (store/postgres.py).
+    db_pooler: str = "none"
     allowed_origins: frozenset[str] = field(default_factory=frozenset)
     cookie_domain: str | None = None
     cookie_secure: str = "auto"
@@ -273,6 +279,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     public_url = env.get("TRIPORT_PUBLIC_URL") or Settings.public_url
     _origin("TRIPORT_PUBLIC_URL", urlsplit(public_url)._replace(path="").geturl())
+    db_pooler = env.get("TRIPORT_DB_POOLER", "none").strip().lower() or "none"
+    if db_pooler not in DB_POOLERS:
+        raise ConfigError(f"TRIPORT_DB_POOLER: expected none or transaction, not {db_pooler!r}")
+    if db_pooler != "none" and database_url.startswith("sqlite:///"):
+        raise ConfigError("TRIPORT_DB_POOLER: a connection pooler is for PostgreSQL, not SQLite")
     log_level = env.get("TRIPORT_LOG_LEVEL", "info").lower()
     if log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(
@@ -286,6 +297,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl=_int(env, "TRIPORT_SESSION_TTL", Settings.session_ttl, minimum=2),
         session_max_lifetime=_int(env, "TRIPORT_SESSION_MAX_LIFETIME", 0),
         db_timeout=_float(env, "TRIPORT_DB_TIMEOUT", Settings.db_timeout),
+        db_pooler=db_pooler,
         allowed_origins=origins,
         cookie_domain=env.get("TRIPORT_COOKIE_DOMAIN") or None,
         cookie_secure=cookie_secure,

@@ -135,6 +135,13 @@ class StoreUnavailable(DomainError):
     """
 
 
+class MigrationRefused(DomainError):
+    """Migrations were asked of a connection that cannot hold their session-level lock (a
+    transaction pooler), or a pooled service found the schema behind. Stops the command."""
+
+    code = ErrorCode.INTERNAL
+
+
 class DeliveryFailed(DomainError):
     """The login code could not be handed to the mail server."""
 

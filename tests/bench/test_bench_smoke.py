@@ -40,6 +40,11 @@ def _stores() -> list[str]:
     return ["sqlite", "postgres"]
 
 
+def pooled(store: str, *more: str) -> tuple[str, ...]:
+    """The PostgreSQL-only targets: ours through PgBouncer, and `more`."""
+    return ("ours+pgbouncer", *more) if store == "postgres" else ()
+
+
 def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> None:
     stores = _stores()
     out = tmp_path / "quick.json"
@@ -64,9 +69,9 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
         (store, workload, target)
         for store in stores
         for workload, targets in {
-            "me": ("ours", "bare", "django"),
-            "logout": ("ours", "bare", "django", *(("pg-ref",) if store == "postgres" else ())),
-            "mixed": ("ours", "bare"),
+            "me": ("ours", "bare", "django", *pooled(store)),
+            "logout": ("ours", "bare", "django", *pooled(store, "pg-ref")),
+            "mixed": ("ours", "bare", *pooled(store)),
         }.items()
         for target in targets
     }
@@ -80,6 +85,8 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
             assert ours["errors"] == 0, (store, workload)
             assert ours["vs_bare"] is not None
         assert rows[(store, "logout", "ours")]["vs_django"] is not None
+    for workload in ("me", "logout", "mixed"):  # ours through PgBouncer, transaction mode
+        assert rows[("postgres", workload, "ours+pgbouncer")]["errors"] == 0, workload
     assert rows[("postgres", "logout", "ours")]["vs_pg_ref"] is not None
     mixed = [
         m for m in results["measurements"] if m["workload"] == "mixed" and m["target"] == "ours"

@@ -76,6 +76,8 @@ def test_revoke_sessions_ends_every_live_session_of_the_user(server, new_session
         ("TRIPORT_SECRET_KEY", "short"),
         ("TRIPORT_METRICS_TOKEN", "short"),
         ("TRIPORT_METRICS_TOKEN", "a token with spaces in it, long enough otherwise"),
+        ("TRIPORT_DB_POOLER", "session"),
+        ("TRIPORT_DB_POOLER", "transaction"),  # the default database is SQLite
     ],
 )
 def test_invalid_configuration_fails_at_start_naming_the_variable(tmp_path, name, value):

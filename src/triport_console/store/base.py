@@ -23,6 +23,12 @@ from ..models import (
     WalletChallenge,
 )
 
+MIGRATE_THROUGH_POOLER = (
+    "migrations need a direct connection to PostgreSQL (they hold a session-level advisory "
+    "lock a transaction pooler cannot keep): run `triport-console migrate` with "
+    "TRIPORT_DATABASE_URL pointing at PostgreSQL itself and TRIPORT_DB_POOLER=none"
+)
+
 
 class RevokeOutcome(enum.Enum):
     REVOKED = "revoked"  # the live row was revoked by this call

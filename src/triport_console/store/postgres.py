@@ -11,6 +11,34 @@ Why this shape:
   concurrent commits, so there is no batching here.
 - A lost connection is dropped by the pool and replaced on the next acquire, so the service
   recovers from a database restart by itself.
+
+Through a transaction-mode pooler (TRIPORT_DB_POOLER=transaction, e.g. PgBouncer) a client
+connection is lent a server connection for one transaction at a time, so nothing may live on a
+server connection between transactions:
+- the startup packet carries only user, database and `application_name` (PgBouncer refuses
+  other startup parameters);
+- a multi-statement transaction opens with `BEGIN; SET LOCAL lock_timeout …; SET LOCAL
+  statement_timeout …; SET LOCAL idle_in_transaction_session_timeout …` (one round trip, as
+  the plain BEGIN was), so the server-side bounds hold on whichever server connection runs it
+  and vanish at its end;
+- a single statement (the /me lookup, the logout UPDATE) stays its own implicit transaction,
+  bounded per statement by asyncpg's `timeout` (TRIPORT_DB_TIMEOUT), which cancels it
+  server-side (PgBouncer forwards the cancel to the backend running it). Wrapping it in
+  BEGIN/SET LOCAL/COMMIT was measured: two more round trips, and the pooled server connection
+  held across the worker's scheduling delays, which under load queued other clients in PgBouncer
+  past the timeout (bench errors). asyncpg sends Parse/Describe with Flush, not Sync, so an
+  unnamed statement is prepared and run on the same server connection;
+- prepared statements are unnamed (`statement_cache_size=0`): a named one would stay on a
+  server connection another client then gets (`DuplicatePreparedStatementError`);
+- advisory locks are transaction-level (`pg_advisory_xact_lock`); there are no temporary tables,
+  LISTEN or session SETs.
+A direct connection keeps the cheaper form (settings at connect, cached statements, a single
+statement is its own transaction), which a pooler cannot carry.
+
+Migrations always need a direct connection: they hold a session-level advisory lock across
+their transactions, which a transaction pooler would leave on a server connection lent to
+someone else. `migrate()` refuses when TRIPORT_DB_POOLER says pooled, and also when the
+connection turns out to be pooled anyway (`through_pooler`).
 """
 
 from __future__ import annotations
@@ -24,7 +52,7 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import StoreUnavailable
+from ..errors import MigrationRefused, StoreUnavailable
 from ..metrics import active as metrics
 from ..models import (
     ApiKey,
@@ -37,12 +65,21 @@ from ..models import (
     WalletChallenge,
 )
 from . import migrations
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
+from .base import (
+    MIGRATE_THROUGH_POOLER,
+    CodeOutcome,
+    CodeResult,
+    PurgeTarget,
+    RevokeOutcome,
+    Store,
+    purge_statement,
+)
 
 # InternalClientError: asyncpg's pool raises it when a connection dies under it mid-operation
 # (seen when backends are terminated under load); it is a lost connection like the others.
 _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 _MIGRATION_LOCK = 0x7472_6970_6F72_74  # "triport": one migrator at a time across instances
+_APPLICATION = {"application_name": "triport-console"}
 
 _USER_COLUMNS = (
     "u.id, u.email, u.display_name, u.avatar_url, u.provider, u.created_at, u.updated_at"
@@ -83,19 +120,48 @@ def _key(row: asyncpg.Record) -> ApiKey:
 async def _release_without_reset(conn: asyncpg.Connection) -> None:
     """Skip asyncpg's reset query (a round trip on every release): the store keeps no session
     state (no LISTEN, no session-level advisory locks, settings only at connect). A connection
-    that comes back mid-transaction, which only a cancelled request can cause, is rolled back."""
+    that comes back mid-transaction, which only a failed or cancelled request can cause, is
+    rolled back."""
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
 
 
+async def through_pooler(conn: asyncpg.Connection) -> bool:
+    """True when `conn` reaches PostgreSQL through a pooler rather than directly.
+
+    PostgreSQL's BackendKeyData (asyncpg's `get_server_pid()`) names the backend that serves
+    the connection, so on a direct connection it equals `pg_backend_pid()`. PgBouncer (1.18,
+    checked, in every pool mode) and the poolers built like it hand the client a random cancel
+    key of their own instead. Comparing backend pids across two transactions is not a test:
+    an idle transaction pooler usually lends the same server connection again.
+    """
+    backend: int = await conn.fetchval("SELECT pg_backend_pid()")
+    server_pid: int = conn.get_server_pid()
+    return backend != server_pid
+
+
 class PostgresStore(Store):
-    def __init__(self, dsn: str, timeout: float) -> None:
+    def __init__(self, dsn: str, timeout: float, pooler: str = "none") -> None:
         self._dsn = dsn
         self._timeout = timeout
+        self._pooled = pooler == "transaction"
+        millis = int(timeout * 1000)
+        self._settings = {
+            "lock_timeout": str(millis),
+            "statement_timeout": str(millis),
+            "idle_in_transaction_session_timeout": str(millis * 5),
+        }
+        # Pooled: the same bounds, set for each transaction instead of for the session.
+        self._begin = "BEGIN; " + "; ".join(
+            f"SET LOCAL {name} = {value}" for name, value in self._settings.items()
+        )
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        millis = str(int(self._timeout * 1000))
+        if self._pooled:
+            options: dict[str, Any] = {"statement_cache_size": 0, "server_settings": _APPLICATION}
+        else:
+            options = {"server_settings": {**_APPLICATION, **self._settings}}
         try:
             self._pool = await asyncpg.create_pool(
                 self._dsn,
@@ -104,36 +170,58 @@ class PostgresStore(Store):
                 reset=_release_without_reset,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
-                server_settings={
-                    "application_name": "triport-console",
-                    "lock_timeout": millis,
-                    "statement_timeout": millis,
-                    "idle_in_transaction_session_timeout": str(int(self._timeout * 5000)),
-                },
+                **options,
             )
         except _FAILURES as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
-        await self.migrate()
+            raise StoreUnavailable(_connect_failure(exc)) from exc
+        if self._pooled:
+            await self._check_schema()
+        else:
+            await self.migrate()
 
     async def migrate(self) -> list[int]:
-        applied = []
-        async with self._transaction() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
-                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        """Apply pending migrations, one transaction each, under a session-level advisory lock
+        held by one direct connection (one migrator at a time across instances)."""
+        if self._pooled:
+            raise MigrationRefused(MIGRATE_THROUGH_POOLER)
+        try:
+            # Unnamed statements: the pooler check must work before it knows the answer.
+            conn = await asyncpg.connect(
+                self._dsn,
+                timeout=self._timeout,
+                command_timeout=self._timeout,
+                statement_cache_size=0,
+                server_settings={**_APPLICATION, **self._settings},
             )
-            done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
-            for migration in migrations.load("postgres"):
-                if migration.version not in done:
-                    await conn.execute(migration.sql)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                        migration.version,
-                        migration.name,
-                    )
-                    applied.append(migration.version)
-        return applied
+        except _FAILURES as exc:
+            raise StoreUnavailable(_connect_failure(exc)) from exc
+        try:
+            if await through_pooler(conn):
+                raise MigrationRefused(
+                    "TRIPORT_DATABASE_URL leads to a connection pooler (set "
+                    f"TRIPORT_DB_POOLER=transaction to serve through it); {MIGRATE_THROUGH_POOLER}"
+                )
+            return await _apply_migrations(conn)
+        except _FAILURES as exc:
+            raise StoreUnavailable(f"migration failed: {exc}") from exc
+        finally:
+            await conn.close()  # also releases the advisory lock if an error skipped the unlock
+
+    async def _check_schema(self) -> None:
+        """Through a pooler nothing is migrated: refuse to serve a schema that is behind."""
+        async with self._connection() as conn:
+            exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            done = (
+                {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+                if exists
+                else set()
+            )
+        pending = [m.version for m in migrations.load("postgres") if m.version not in done]
+        if pending:
+            raise MigrationRefused(
+                f"the database schema lacks migration(s) {', '.join(map(str, pending))}; "
+                + MIGRATE_THROUGH_POOLER
+            )
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -141,6 +229,7 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for single statements, each its own transaction."""
         assert self._pool is not None, "store not opened"
         try:
             async with self._pool.acquire(timeout=self._timeout) as conn:
@@ -151,8 +240,16 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._connection() as conn, conn.transaction():
+        """One transaction. Pooled, its BEGIN carries the timeouts as SET LOCAL (same round
+        trip); an early return commits, an exception leaves the rollback to the release."""
+        if not self._pooled:
+            async with self._connection() as conn, conn.transaction():
+                yield conn
+            return
+        async with self._connection() as conn:
+            await conn.execute(self._begin)
             yield conn
+            await conn.execute("COMMIT")
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -471,6 +568,37 @@ class PostgresStore(Store):
             now,
             stale_before,
         )
+
+
+def _connect_failure(exc: BaseException) -> str:
+    if "unsupported startup parameter" in str(exc):  # PgBouncer refusing the session settings
+        return (
+            f"cannot connect to PostgreSQL: {exc} (TRIPORT_DATABASE_URL leads to a connection "
+            "pooler: set TRIPORT_DB_POOLER=transaction)"
+        )
+    return f"cannot connect to PostgreSQL: {exc}"
+
+
+async def _apply_migrations(conn: asyncpg.Connection) -> list[int]:
+    applied = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+        "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+    for migration in migrations.load("postgres"):
+        if migration.version not in done:
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    migration.version,
+                    migration.name,
+                )
+            applied.append(migration.version)
+    await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied
 
 
 async def _insert_key(
