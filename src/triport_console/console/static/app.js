@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SIGNING_OUT = "triport.signingOut"; // survives a reload, so a pending sign-out resumes
+const WALLET_ADDRESS = "triport.walletAddress"; // public: shown as "Signed in as 0x12ab…cdef"
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8000;
 
@@ -77,6 +78,7 @@ function describeKey(key) {
 // ---- views ---------------------------------------------------------------------------------
 
 function showSignIn(message) {
+  sessionStorage.removeItem(WALLET_ADDRESS);
   for (const id of ["account", "keys", "signout"]) $(id).hidden = true;
   hideSecret();
   $("key-rows").replaceChildren();
@@ -93,8 +95,15 @@ function showAccount(me) {
   $("me-key").textContent = describeKey(me.default_key);
   $("signin").hidden = true;
   for (const id of ["account", "keys", "signout"]) $(id).hidden = false;
-  setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? me.user.id}.`);
+  setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? walletName(me)}.`);
   if (me.default_key.raw) showSecret("Secret of your default key", me.default_key);
+}
+
+/** A wallet user has no email or name: the address this page signed in with, if it knows it. */
+function walletName(me) {
+  if (me.provider !== "wallet") return me.user.id;
+  const address = sessionStorage.getItem(WALLET_ADDRESS);
+  return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "your wallet";
 }
 
 /** Shows the one-time secret of `key` (an object with `id` and `raw`). */
@@ -401,8 +410,8 @@ function offerWallets(wallets) {
   });
   box.replaceChildren(box.firstElementChild, ...buttons);
   box.hidden = false;
-  buttons[0].focus();
-  setStatus("Several Ethereum wallets are installed: choose one.");
+  buttons[0].focus(); // announces the group's label: "Several Ethereum wallets … Choose one:"
+  setStatus("");
 }
 
 async function signInWithEvm(provider) {
@@ -486,6 +495,7 @@ async function walletSignIn(chain, evmProvider) {
     }
     setStatus("Signing in…");
     await api("POST", "/v1/auth/wallet/verify", proof);
+    sessionStorage.setItem(WALLET_ADDRESS, proof.address);
   } catch (err) {
     setStatus("");
     throw walletFailure(err, chain);
