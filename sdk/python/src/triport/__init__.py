@@ -22,6 +22,7 @@ from ._exceptions import (
 )
 from ._models import Challenge, CreatedKey, DefaultKey, Key, Me, RotatedKey, User
 from ._version import __version__
+from ._wallet import EvmSigner, SolanaSigner, Wallet, WalletMessageError, WalletSigner
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -34,6 +35,7 @@ __all__ = [
     "CreatedKey",
     "CsrfError",
     "DefaultKey",
+    "EvmSigner",
     "InvalidRequestError",
     "Key",
     "LogoutFailedError",
@@ -42,7 +44,11 @@ __all__ = [
     "RateLimitError",
     "RotatedKey",
     "ServerError",
+    "SolanaSigner",
     "TriportError",
     "User",
+    "Wallet",
+    "WalletMessageError",
+    "WalletSigner",
     "__version__",
 ]

@@ -13,6 +13,7 @@ import httpx
 from ._base_client import BaseConsoleClient
 from ._core import Operation, Sleep
 from ._models import Challenge, CreatedKey, Key, Me, RotatedKey, User
+from ._wallet import WalletSigner
 
 __all__ = ["AsyncConsoleClient"]
 
@@ -75,6 +76,8 @@ class AsyncAuth:
     def __init__(self, client: AsyncConsoleClient) -> None:
         self._run = client._run
         self._core = client._core
+        self.wallet = AsyncWalletAuth(client)
+        """``console.auth.wallet``: sign in with a wallet key held by this program."""
 
     async def email_start(self, email: str) -> str:
         """Mail a 6-digit code to ``email``; returns the ``request_id`` to verify it with."""
@@ -99,6 +102,23 @@ class AsyncAuth:
     async def logout(self, *, deadline: float | None = None) -> None:
         """Revoke the session, retrying until the server confirms it (see ``LogoutFailedError``)."""
         return await self._run(self._core.logout(deadline))
+
+
+class AsyncWalletAuth:
+    """``console.auth.wallet``: sign in with a wallet key held by this program."""
+
+    def __init__(self, client: AsyncConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    async def sign_in(self, signer: WalletSigner, *, domain: str | None = None) -> User:
+        """Sign in with ``signer``: an eth-account ``LocalAccount``, a PyNaCl ``SigningKey``, or
+        a :class:`triport.Wallet`. The SDK asks for a challenge, checks that the message is a
+        standard sign-in for this address (and for ``domain``, the console's host, if given),
+        signs it locally and trades the signature for a session. Raises
+        :class:`triport.WalletMessageError` (nothing signed) for any other message.
+        """
+        return await self._run(self._core.wallet_sign_in(signer, domain))
 
 
 class AsyncKeys:

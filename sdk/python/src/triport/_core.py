@@ -47,6 +47,7 @@ from ._retry import (
     transport_retry_delay,
 )
 from ._version import __version__
+from ._wallet import WalletSigner, as_wallet, check_message
 
 DEFAULT_BASE_URL = "https://api.triport.io"
 DEFAULT_TIMEOUT = 10.0
@@ -263,6 +264,17 @@ class ConsoleCore:
     ) -> Operation[User]:
         body = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
         return self.typed("POST", "/v1/auth/wallet/verify", body, _user_of)
+
+    def wallet_sign_in(self, signer: WalletSigner, domain: str | None) -> Operation[User]:
+        """Challenge, check the message names this signer, sign it locally, verify."""
+        wallet = as_wallet(signer)
+        challenge = yield from self.wallet_challenge(wallet.address, wallet.chain)
+        check_message(wallet, challenge.nonce, challenge.message, domain)
+        signature = wallet.sign(challenge.message)
+        user = yield from self.wallet_verify(
+            challenge.nonce, wallet.address, wallet.chain, signature
+        )
+        return user
 
     def me(self) -> Operation[Me]:
         return self.typed("GET", "/v1/auth/me", None, Me.from_json)
