@@ -9,10 +9,16 @@ import type {
   WalletChallenge,
   WalletVerifyParams,
 } from "./types.js";
+import { WalletApi } from "./wallet.js";
 
 /** Sign-in, session and logout: `console.auth`. */
 export class AuthApi {
-  constructor(private readonly transport: Transport) {}
+  /** Sign-in with an EIP-1193 provider or a Solana wallet: `console.auth.wallet.signIn(...)`. */
+  readonly wallet: WalletApi;
+
+  constructor(private readonly transport: Transport) {
+    this.wallet = new WalletApi(this);
+  }
 
   /** Mails a 6-digit code; the answer is the same whether or not the account exists. */
   emailStart(email: string): Promise<EmailStartResult> {
