@@ -258,7 +258,10 @@ PATHS: dict[str, Any] = {
                             "nonce": {"type": "string", "format": "uuid"},
                             "message": {
                                 "type": "string",
-                                "description": "Sign these exact bytes (EIP-191 or ed25519).",
+                                "description": (
+                                    "An EIP-4361 (EVM) or Sign-In-With-Solana message naming "
+                                    "the console; sign these exact bytes (EIP-191 or ed25519)."
+                                ),
                             },
                         },
                     },
