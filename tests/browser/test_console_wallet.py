@@ -71,9 +71,10 @@ def test_ethereum_wallet_button_signs_in_with_a_standard_message_for_this_host(
         screenshots(page, "wallet-signed-in-evm")
 
 
-def test_solana_wallet_button_signs_in(page: Page, api: Api) -> None:
+@pytest.mark.parametrize("kind", ["phantom", "wallet-standard"])
+def test_solana_wallet_button_signs_in(page: Page, api: Api, kind: str) -> None:
     wallets = InjectedWallets()
-    wallets.install(page, evm=False)
+    wallets.install(page, evm=False, solana=kind == "phantom", standard=kind != "phantom")
     open_login(page, api)
     page.get_by_role("button", name=SOLANA_BUTTON).click()
     expect_signed_in_with_wallet(page, api)
@@ -124,6 +125,16 @@ def test_no_wallet_in_the_browser_shows_its_state(page: Page, api: Api) -> None:
         "Install one (for example Phantom) or sign in with email."
     )
     screenshots(page, "wallet-none")
+
+
+def test_a_request_already_waiting_in_the_wallet_says_so(page: Page, api: Api) -> None:
+    wallets = InjectedWallets(behaviour={"eth_requestAccounts": "pending"})
+    wallets.install(page, solana=False)
+    open_login(page, api)
+    page.get_by_role("button", name=EVM_BUTTON).click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your wallet already has a request from this site waiting. Open the wallet to answer it."
+    )
 
 
 def test_a_wallet_that_never_answers_times_out(page: Page, api: Api) -> None:

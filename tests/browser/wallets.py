@@ -17,6 +17,7 @@ from eth_account.messages import encode_defunct
 from playwright.sync_api import Page
 
 USER_REJECTED = {"code": 4001, "message": "User rejected the request."}
+REQUEST_PENDING = {"code": -32002, "message": "Request already pending."}
 
 INJECTED = """(config) => {
   const bridge = (chain, method, params) => window.__testWallet(chain, method, params);
@@ -69,6 +70,43 @@ INJECTED = """(config) => {
     window.phantom = { solana };
     window.solana = solana;
   }
+  if (config.standard) {
+    // A Wallet Standard wallet (no injected global): it registers with the app by events.
+    const account = { address: "", publicKey: new Uint8Array(32), chains: ["solana:mainnet"],
+                      features: ["solana:signMessage"] };
+    const wallet = {
+      version: "1.0.0",
+      name: "Standard Test Wallet",
+      icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E",
+      chains: ["solana:mainnet"],
+      accounts: [],
+      features: {
+        "standard:connect": {
+          version: "1.0.0",
+          async connect() {
+            account.address = await answer(bridge("solana", "connect", []));
+            wallet.accounts = [account];
+            return { accounts: wallet.accounts };
+          },
+        },
+        "solana:signMessage": {
+          version: "1.0.0",
+          async signMessage(...inputs) {
+            const outputs = [];
+            for (const input of inputs) {
+              const bytes = Array.from(input.message);
+              const signed = await answer(bridge("solana", "signMessage", [bytes, "utf8"]));
+              outputs.push({ signedMessage: input.message, signature: Uint8Array.from(signed) });
+            }
+            return outputs;
+          },
+        },
+      },
+    };
+    const callback = (api) => api.register(wallet);
+    window.dispatchEvent(new CustomEvent("wallet-standard:register-wallet", { detail: callback }));
+    window.addEventListener("wallet-standard:app-ready", (event) => callback(event.detail));
+  }
 }"""
 
 
@@ -99,12 +137,14 @@ class InjectedWallets:
         announce: bool = True,
         legacy: bool = False,
         solana: bool = True,
+        standard: bool = False,
     ) -> None:
         """Call before ``page.goto``: the page discovers wallets when its script starts."""
         page.expose_function("__testWallet", self._call)
         config = {
             "evm": {"announce": announce, "legacy": legacy} if evm else None,
             "solana": solana,
+            "standard": standard,
         }
         page.add_init_script(f"({INJECTED})({json.dumps(config)})")
 
@@ -112,6 +152,8 @@ class InjectedWallets:
         outcome = self.behaviour.get(method)
         if outcome == "reject":
             return {"error": USER_REJECTED}
+        if outcome == "pending":
+            return {"error": REQUEST_PENDING}
         if outcome == "hang":
             return {"hang": True}
         if chain == "evm":
