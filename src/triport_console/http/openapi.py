@@ -300,7 +300,11 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors(
-                    "invalid_nonce", "address_mismatch", "invalid_signature", *MUTATION_ERRORS
+                    "invalid_nonce",
+                    "address_mismatch",
+                    "invalid_signature",
+                    "rate_limited",
+                    *MUTATION_ERRORS,
                 ),
             },
         }

@@ -6,6 +6,7 @@ hash, and the CSRF token is bound to the row by its hash too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -99,18 +100,39 @@ class SessionService:
             raise SessionNotLive()
         return expires_at
 
-    async def logout(self, token: str, csrf_token: str) -> bool:
-        """Revoke the session; True if a live row was revoked now, False if none was live.
+    async def logout(self, tokens: list[str], csrf_token: str) -> int:
+        """Revoke every presented session bound to `csrf_token`; returns how many were live.
 
-        Returns only after the revoke is committed; a store failure propagates as
-        StoreUnavailable, which the edge answers with `logout_failed` and no cookie change.
+        Normally one token; a request carrying tossed cookies (two `nl_session` values) presents
+        several, and all of them are tried, concurrently. Returns only after every revoke is
+        committed; a store failure propagates as StoreUnavailable (the edge answers
+        `logout_failed`, no cookie change), and a live row bound to another CSRF token raises
+        CsrfInvalid after the others are done, so a 200 always means no presented session is live.
         """
-        if not looks_like_token(token):
-            return False
-        outcome = await self._store.revoke_session(sha256(token), sha256(csrf_token), utcnow())
-        if outcome is RevokeOutcome.CSRF_UNBOUND:
+        candidates = [token for token in tokens if looks_like_token(token)]
+        if not candidates:
+            return 0
+        now = utcnow()
+        if len(candidates) == 1:  # the usual case: no task per revoke on the hot path
+            outcome = await self._store.revoke_session(
+                sha256(candidates[0]), sha256(csrf_token), now
+            )
+            if outcome is RevokeOutcome.CSRF_UNBOUND:
+                raise CsrfInvalid()
+            return int(outcome is RevokeOutcome.REVOKED)
+        outcomes = await asyncio.gather(
+            *[
+                self._store.revoke_session(sha256(token), sha256(csrf_token), now)
+                for token in candidates
+            ],
+            return_exceptions=True,
+        )
+        for result in outcomes:
+            if isinstance(result, BaseException):
+                raise result
+        if RevokeOutcome.CSRF_UNBOUND in outcomes:
             raise CsrfInvalid()
-        return outcome is RevokeOutcome.REVOKED
+        return sum(result is RevokeOutcome.REVOKED for result in outcomes)
 
     async def revoke_all(self, email: str) -> int:
         return await self._store.revoke_user_sessions(email.strip().lower(), utcnow())
