@@ -6,36 +6,25 @@ import argparse
 import asyncio
 import sys
 
+from .composition import services
 from .config import ConfigError, Settings, load_settings
 from .errors import StoreUnavailable
 from .logs import JsonLog
-from .services.housekeeping import Housekeeping
-from .services.sessions import SessionService
-from .store import open_store
 
 
 async def _migrate(settings: Settings) -> None:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()  # opening applies pending migrations
-    await store.close()
+    async with services(settings, JsonLog(settings.log_level)):
+        pass  # opening the store applies pending migrations
 
 
 async def _revoke_sessions(settings: Settings, email: str) -> int:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()
-    try:
-        return await SessionService(store, settings).revoke_all(email)
-    finally:
-        await store.close()
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        return await built.sessions.revoke_all(email)
 
 
 async def _purge(settings: Settings) -> dict[str, int]:
-    store = open_store(settings.database_url, settings.db_timeout)
-    await store.open()
-    try:
-        return await Housekeeping(store, settings, JsonLog(settings.log_level)).purge()
-    finally:
-        await store.close()
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        return await built.housekeeping.purge()
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:

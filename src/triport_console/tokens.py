@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG, as the contract requires
@@ -33,12 +34,32 @@ def login_code_mac(secret_key: bytes, request_id: str, code: str) -> bytes:
     return hmac.new(secret_key, f"{request_id}:{code}".encode(), hashlib.sha256).digest()
 
 
+# Spec 2.8: a key secret is "nl_live_" + 64 lower-case hex characters; the prefix shown in
+# listings is "nl_live_" + the first 8 of them. The OpenAPI document uses these same patterns.
+API_KEY_MARK = "nl_live_"
+API_KEY_HEX = 64
+API_KEY_PREFIX_HEX = 8
+API_KEY_PATTERN = f"{API_KEY_MARK}[0-9a-f]{{{API_KEY_HEX}}}"
+API_KEY_PREFIX_PATTERN = f"{API_KEY_MARK}[0-9a-f]{{{API_KEY_PREFIX_HEX}}}"
+_API_KEY = re.compile(API_KEY_PATTERN)
+# Canonical (lower-case, hyphenated) UUIDs, as the ids in paths are compared.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def new_api_key_secret() -> str:
-    return "nl_live_" + secrets.token_hex(32)
+    return API_KEY_MARK + secrets.token_hex(API_KEY_HEX // 2)
 
 
 def api_key_prefix(secret: str) -> str:
-    return secret[:16]  # "nl_live_" + the first 8 hex characters
+    return secret[: len(API_KEY_MARK) + API_KEY_PREFIX_HEX]
+
+
+def is_api_key_secret(value: str) -> bool:
+    return _API_KEY.fullmatch(value) is not None
+
+
+def is_uuid(value: str) -> bool:
+    return _UUID.fullmatch(value) is not None
 
 
 def same(a: str, b: str) -> bool:

@@ -11,7 +11,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final
 
 import base58
 import coincurve
@@ -19,10 +19,9 @@ from Crypto.Hash import keccak
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .errors import DomainError
+from .errors import DomainError, ErrorCode
+from .limits import CHAINS, Chain
 
-Chain = Literal["evm", "solana"]
-CHAINS: Final[tuple[Chain, ...]] = ("evm", "solana")
 # Spec 2.5: a nonce lives five minutes.
 CHALLENGE_LIFETIME: Final = timedelta(minutes=5)
 
@@ -37,25 +36,25 @@ _MAX_SIGNATURE_CHARS: Final = 200
 class InvalidAddress(DomainError):
     """Unknown chain, or an address that is not well-formed for its chain."""
 
-    code = "invalid_address"
+    code = ErrorCode.INVALID_ADDRESS
 
 
 class InvalidSignature(DomainError):
     """Malformed or undecodable signature, or one that does not verify (ed25519)."""
 
-    code = "invalid_signature"
+    code = ErrorCode.INVALID_SIGNATURE
 
 
 class AddressMismatch(DomainError):
     """The EVM signature is valid but was made by another address."""
 
-    code = "address_mismatch"
+    code = ErrorCode.ADDRESS_MISMATCH
 
 
 class InvalidNonce(DomainError):
     """The challenge is unknown, expired or already used (burned at the first success)."""
 
-    code = "invalid_nonce"
+    code = ErrorCode.INVALID_NONCE
 
 
 def parse_chain(value: object) -> Chain:

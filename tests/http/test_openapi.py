@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.support.openapi import error_codes
 from triport_console.http.error_codes import ERRORS
 
 VERBS = {"get", "post", "put", "patch", "delete"}
@@ -30,13 +31,8 @@ def test_every_documented_error_code_is_in_the_table(server):
     document = httpx.get(server.base_url + "/openapi.json").json()
     for operations in document["paths"].values():
         for operation in operations.values():
-            for status, response in operation["responses"].items():
-                if "application/json" not in response.get("content", {}):
-                    continue
-                schema = response["content"]["application/json"]["schema"]
-                for part in schema.get("allOf", []):
-                    for code in part.get("properties", {}).get("error", {}).get("enum", []):
-                        assert ERRORS[code][0] == int(status)
+            for code, status in error_codes(operation, document).items():
+                assert ERRORS[code][0] == status
 
 
 def test_every_route_of_the_router_is_documented(tmp_path):

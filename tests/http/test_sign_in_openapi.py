@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support.harness import ServerProcess
+from tests.support.openapi import error_codes
 
 
 @pytest.mark.parametrize(
@@ -26,13 +27,5 @@ def test_openapi_lists_each_sign_in_route_and_its_error_codes(
 ) -> None:
     document = httpx.get(f"{server.base_url}/openapi.json").json()
     operation = document["paths"][path][method]
-    documented = {
-        code
-        for response in operation["responses"].values()
-        for part in response.get("content", {})
-        .get("application/json", {})
-        .get("schema", {})
-        .get("allOf", [])
-        for code in part.get("properties", {}).get("error", {}).get("enum", [])
-    }
+    documented = set(error_codes(operation))
     assert codes <= documented

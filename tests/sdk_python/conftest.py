@@ -89,7 +89,7 @@ def sign_in(smtp_sink: SmtpSink) -> Callable[[Any, str], None]:
     """Sign ``console`` (either client) in as ``address`` with the code from the SMTP sink."""
 
     def run(console: Any, address: str) -> None:
-        request_id = console.auth.email_start(address)
+        request_id = console.auth.email_start(address).request_id
         console.auth.email_verify(request_id, smtp_sink.wait_for_code(address, timeout=10))
 
     return run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .redaction import expect_key_secret
@@ -155,3 +157,43 @@ def test_errors_exit_non_zero_with_the_code(cli: Cli, email: str) -> None:
     usage = cli("login", "--email", "a@example.com", "--code", "123456")
     assert usage.code == 2
     assert "--request-id" in usage.err
+
+
+def _raw_error(cli: Cli, method: str, path: str) -> dict[str, Any]:
+    """The server's own error envelope for a request, sent without the SDK (same session)."""
+    base_url = cli.env["TRIPORT_BASE_URL"]
+    cookies = json.loads(cli.session_file.read_text())["sessions"][base_url]
+    values = {name: entry["value"] for name, entry in cookies.items()}
+    response = httpx.request(
+        method,
+        base_url + path,
+        headers={
+            "Cookie": "; ".join(f"{name}={value}" for name, value in values.items()),
+            "X-CSRF-Token": values["nl_csrf"],
+        },
+    )
+    body: dict[str, Any] = response.json()
+    assert body["error"] and response.status_code >= 400
+    return {**body, "status": response.status_code}
+
+
+@pytest.mark.parametrize(
+    ("key_id", "status", "code"),
+    [("not-a-uuid", 400, "invalid_id"), ("00000000-0000-4000-8000-000000000000", 404, "not_found")],
+)
+def test_an_error_prints_the_servers_human_message_then_code_and_request_id(
+    signed_in: Cli, key_id: str, status: int, code: str
+) -> None:
+    cli = signed_in
+    failed = cli("keys", "revoke", key_id)
+    expected = _raw_error(cli, "DELETE", f"/v1/keys/{key_id}")
+
+    assert failed.code == 1
+    assert (expected["status"], expected["error"]) == (status, code)
+    # The message is the server's sentence for the code, never the bare code.
+    assert expected["message"] != code and " " in expected["message"]
+    line = failed.err.splitlines()[0]
+    details = rf"\(HTTP {status}, {code}, request req_[0-9a-f]{{16}}\)"
+    pattern = rf"triport: {re.escape(expected['message'])} {details}"
+    assert re.fullmatch(pattern, line), line
+    assert cli("logout").code == 0

@@ -99,7 +99,7 @@ def test_invalid_email_request_and_code_are_invalid_request_errors(
             console.auth.email_start("not an address")
         with pytest.raises(InvalidRequestError) as bad_request:
             console.auth.email_verify(str(uuid.uuid4()), "123456")
-        request_id = console.auth.email_start(email)
+        request_id = console.auth.email_start(email).request_id
         code = smtp_sink.wait_for_code(email, timeout=10)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         with pytest.raises(InvalidRequestError) as bad_code:

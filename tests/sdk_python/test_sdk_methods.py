@@ -23,9 +23,13 @@ from triport import (
     ConsoleClient,
     CreatedKey,
     DefaultKey,
+    EmailStartResult,
     Key,
+    KeyList,
     Me,
+    OkResult,
     RotatedKey,
+    SignInResult,
     User,
 )
 
@@ -37,9 +41,14 @@ def test_email_sign_in_me_and_logout(
 ) -> None:
     console = make_console(base_url=sdk_server.base_url)
 
-    request_id = console.auth.email_start(email.upper())
-    uuid.UUID(request_id)
-    user = console.auth.email_verify(request_id, smtp_sink.wait_for_code(email, timeout=10))
+    started = console.auth.email_start(email.upper())
+    assert isinstance(started, EmailStartResult)
+    uuid.UUID(started.request_id)
+    signed_in = console.auth.email_verify(
+        started.request_id, smtp_sink.wait_for_code(email, timeout=10)
+    )
+    assert isinstance(signed_in, SignInResult)
+    user = signed_in.user
     assert isinstance(user, User)
     assert user.email == email
     assert set(redact(console.cookies)) == {"nl_session", "nl_csrf"}
@@ -59,7 +68,7 @@ def test_email_sign_in_me_and_logout(
     expect(again.default_key.raw is None, "a later /me repeats the default key's secret")
     assert again.default_key.created is False
 
-    console.auth.logout()
+    assert console.auth.logout() == OkResult(ok=True)
     assert redact(console.cookies) == {}
     with pytest.raises(AuthenticationError):
         console.auth.me()
@@ -92,8 +101,9 @@ def test_keys_list_create_rotate_revoke(
     assert plain.key.scopes == ["*"]
 
     listed = console.keys.list()
-    assert all(isinstance(key, Key) for key in listed)
-    assert [key.id for key in listed] == [plain.key.id, created.key.id, default_id]
+    assert isinstance(listed, KeyList)
+    assert all(isinstance(key, Key) for key in listed.keys)
+    assert [key.id for key in listed.keys] == [plain.key.id, created.key.id, default_id]
 
     rotated = console.keys.rotate(created.key.id)
     assert isinstance(rotated, RotatedKey)
@@ -103,9 +113,9 @@ def test_keys_list_create_rotate_revoke(
     assert (rotated.new.name, rotated.new.scopes) == (created.key.name, created.key.scopes)
     assert rotated.new.id != created.key.id
 
-    assert console.keys.revoke(rotated.new.id) is None
-    assert console.keys.revoke(rotated.new.id) is None  # idempotent
-    status = {key.id: key.status for key in console.keys.list()}
+    assert console.keys.revoke(rotated.new.id) == OkResult(ok=True)
+    assert console.keys.revoke(rotated.new.id) == OkResult(ok=True)  # idempotent
+    status = {key.id: key.status for key in console.keys.list().keys}
     assert status[created.key.id] == "revoked"
     assert status[rotated.new.id] == "revoked"
     assert status[plain.key.id] == "active"
@@ -125,7 +135,7 @@ def test_wallet_sign_in_with_a_solana_key(
     assert address in challenge.message
     assert f"Nonce: {challenge.nonce.replace('-', '')}" in challenge.message
     signature = wallet.sign(challenge.message.encode()).hex()
-    user = console.auth.wallet_verify(challenge.nonce, address, "solana", signature)
+    user = console.auth.wallet_verify(challenge.nonce, address, "solana", signature).user
 
     assert isinstance(user, User)
     assert user.email is None

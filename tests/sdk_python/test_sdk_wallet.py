@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from hypothesis import given
 from hypothesis import strategies as st
-from triport import User, Wallet, WalletMessageError
+from triport import SignInResult, Wallet, WalletMessageError
 from triport._wallet import base58, personal_sign_message
 
 from .redaction import redact
@@ -29,13 +29,14 @@ def test_sign_in_with_a_real_key(
 ) -> None:
     signer = Account.create() if kind == "evm" else nacl.signing.SigningKey.generate()
     console = make_console(base_url=any_store_server.base_url)
-    user = console.auth.wallet.sign_in(signer)
-    assert isinstance(user, User)
+    signed_in = console.auth.wallet.sign_in(signer)
+    assert isinstance(signed_in, SignInResult)
+    user = signed_in.user
     assert user.email is None
     me = console.auth.me()
     assert (me.user.id, me.provider) == (user.id, "wallet")
     again = make_console(base_url=any_store_server.base_url)
-    assert again.auth.wallet.sign_in(signer).id == user.id, "the same key is the same account"
+    assert again.auth.wallet.sign_in(signer).user.id == user.id, "the same key, the same account"
     console.auth.logout()
     assert redact(console.cookies) == {}
 
@@ -49,7 +50,7 @@ def test_sign_in_checks_the_console_domain_when_told_it(
     with pytest.raises(WalletMessageError, match=re.escape(f"is for {host!r}")):
         console.auth.wallet.sign_in(nacl.signing.SigningKey.generate(), domain="console.triport.io")
     assert redact(console.cookies) == {}, "nothing was signed, no session"
-    assert console.auth.wallet.sign_in(Account.create(), domain=host).email is None
+    assert console.auth.wallet.sign_in(Account.create(), domain=host).user.email is None
 
 
 def test_any_other_signer_can_be_wrapped_in_a_wallet(

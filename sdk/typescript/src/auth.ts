@@ -1,5 +1,5 @@
-import { LogoutFailedError, type TriportError } from "./errors.js";
-import { isTransient, retryDelay, sleep, type Transport } from "./transport.js";
+import { LogoutFailedError, TriportError } from "./errors.js";
+import { isTransient, retryDelay, sleep, type RequestOptions, type Transport } from "./transport.js";
 import type {
   Chain,
   EmailStartResult,
@@ -11,7 +11,13 @@ import type {
 } from "./types.js";
 import { WalletApi } from "./wallet.js";
 
-/** Sign-in, session and logout: `console.auth`. */
+/** Options of `logout()`: those of every call, plus the deadline of all attempts together. */
+export interface LogoutOptions extends RequestOptions {
+  /** How long to keep retrying (ms), instead of the client's `retry.logoutDeadlineMs`. */
+  deadlineMs?: number | undefined;
+}
+
+/** Sign-in, session and logout: `console.auth`. Every call takes `RequestOptions` last. */
 export class AuthApi {
   /** Sign-in with an EIP-1193 provider or a Solana wallet: `console.auth.wallet.signIn(...)`. */
   readonly wallet: WalletApi;
@@ -21,25 +27,27 @@ export class AuthApi {
   }
 
   /** Mails a 6-digit code; the answer is the same whether or not the account exists. */
-  emailStart(email: string): Promise<EmailStartResult> {
-    return this.transport.request("POST", "/v1/auth/email/start", { body: { email } });
+  emailStart(email: string, options?: RequestOptions): Promise<EmailStartResult> {
+    return this.transport.request("POST", "/v1/auth/email/start", { ...options, body: { email } });
   }
 
   /** Exchanges the mailed code for a session (cookies kept by the client). */
-  emailVerify(requestId: string, code: string): Promise<SignInResult> {
+  emailVerify(requestId: string, code: string, options?: RequestOptions): Promise<SignInResult> {
     return this.transport.request("POST", "/v1/auth/email/verify", {
+      ...options,
       body: { request_id: requestId, code },
     });
   }
 
   /** Gets the sign-in message to sign with the wallet; the nonce is single-use, valid 5 minutes. */
-  walletChallenge(address: string, chain: Chain): Promise<WalletChallenge> {
-    return this.transport.request("POST", "/v1/auth/wallet/challenge", { body: { address, chain } });
+  walletChallenge(address: string, chain: Chain, options?: RequestOptions): Promise<WalletChallenge> {
+    return this.transport.request("POST", "/v1/auth/wallet/challenge", { ...options, body: { address, chain } });
   }
 
   /** Proves ownership of the address with a signature over the challenge's message. */
-  walletVerify(params: WalletVerifyParams): Promise<SignInResult> {
+  walletVerify(params: WalletVerifyParams, options?: RequestOptions): Promise<SignInResult> {
     return this.transport.request("POST", "/v1/auth/wallet/verify", {
+      ...options,
       body: {
         nonce: params.nonce,
         address: params.address,
@@ -50,8 +58,8 @@ export class AuthApi {
   }
 
   /** The signed-in user; the first call also returns the default key's one-time `raw` secret. */
-  me(): Promise<Me> {
-    return this.transport.request("GET", "/v1/auth/me");
+  me(options?: RequestOptions): Promise<Me> {
+    return this.transport.request("GET", "/v1/auth/me", { ...options });
   }
 
   /** Where to send the browser to start Google sign-in (a full-page navigation, not a fetch). */
@@ -62,21 +70,29 @@ export class AuthApi {
   /**
    * Revokes the session. Follows the seed: a `logout_failed` (or a timeout, a lost connection, any
    * 5xx or a 429) means the session row may still be live, so it retries with full-jitter backoff
-   * until a 200 or the deadline (`retry.logoutDeadlineMs`). Giving up throws `LogoutFailedError`
-   * and keeps the cookies so a later call can finish the job. A CSRF error is thrown at once:
-   * repeating the same token cannot fix it. Only after a 200 does the client forget the cookies.
+   * until a 200 or the deadline (`options.deadlineMs`, else `retry.logoutDeadlineMs`). Giving up
+   * throws `LogoutFailedError` and keeps the cookies so a later call can finish the job. A CSRF
+   * error is thrown at once: repeating the same token cannot fix it. Only after a 200 does the
+   * client forget the cookies. An aborted `signal` stops the retries and keeps the cookies too.
    */
-  async logout(): Promise<OkResult> {
+  async logout(options: LogoutOptions = {}): Promise<OkResult> {
     const { policy, cookies } = this.transport;
-    const deadline = Date.now() + policy.logoutDeadlineMs;
+    const deadline = Date.now() + (options.deadlineMs ?? policy.logoutDeadlineMs);
+    const perAttempt = options.timeoutMs ?? policy.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let failure: TriportError;
       try {
-        const timeoutMs = Math.max(1, Math.min(policy.timeoutMs, deadline - Date.now()));
-        const result = await this.transport.send<OkResult>("POST", "/v1/auth/logout", { timeoutMs });
+        // No single attempt may outlive the deadline.
+        const timeoutMs = Math.max(1, Math.min(perAttempt, deadline - Date.now()));
+        await this.transport.send<unknown>("POST", "/v1/auth/logout", { timeoutMs, signal: options.signal });
         await cookies.forget(this.transport.url("/v1/auth/logout"));
-        return result;
+        return { ok: true };
       } catch (error) {
+        if (error instanceof TriportError && error.code === "invalid_response") {
+          // A 200 is final whatever its body (a proxy may rewrite it): the row is revoked.
+          await cookies.forget(this.transport.url("/v1/auth/logout"));
+          return { ok: true };
+        }
         if (!isTransient(error)) throw error;
         failure = error;
       }
@@ -89,11 +105,12 @@ export class AuthApi {
             `Logout did not complete after ${attempt + 1} attempt(s) (last: ${failure.code}); ` +
             "the session was kept, call logout() again.",
           requestId: failure.requestId,
+          headers: failure.headers,
           cause: failure,
           attempts: attempt + 1,
         });
       }
-      await sleep(delay);
+      await sleep(delay, options.signal);
     }
   }
 }

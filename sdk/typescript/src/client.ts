@@ -5,9 +5,20 @@ import { KeysApi } from "./keys.js";
 import { Transport, retryPolicy, type RetryOptions } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://api.triport.io";
+/** The environment variable naming the base URL (read in Node.js; the Python SDK reads it too). */
+export const BASE_URL_ENV = "TRIPORT_BASE_URL";
+
+/** `$TRIPORT_BASE_URL` where there is a `process.env` (Node.js); `undefined` in a browser. */
+function baseUrlFromEnv(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.[BASE_URL_ENV] || undefined;
+}
 
 export interface TriportConsoleOptions {
-  /** API origin, optionally with a path prefix (default `https://api.triport.io`). */
+  /**
+   * API origin, optionally with a path prefix. Default: `$TRIPORT_BASE_URL` in Node.js, else
+   * `https://api.triport.io`. An explicit value wins over the environment.
+   */
   baseUrl?: string | undefined;
   /** A `fetch` implementation (default: the global one). */
   fetch?: typeof fetch | undefined;
@@ -32,7 +43,7 @@ export class TriportConsole {
   readonly cookieJar: CookieJar | undefined;
 
   constructor(options: TriportConsoleOptions = {}) {
-    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+    this.baseUrl = (options.baseUrl || baseUrlFromEnv() || DEFAULT_BASE_URL).replace(/\/+$/, "");
     const cookies = defaultCookieStore(options.cookieJar);
     this.cookieJar = cookies instanceof JarCookies ? cookies.jar : undefined;
     // Bind so a global fetch is not invoked with the client as `this` (browsers reject that).

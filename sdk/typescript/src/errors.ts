@@ -1,21 +1,31 @@
 /**
  * One error hierarchy for every failure, keyed on the HTTP status and the envelope's `error`
- * code, so callers can branch with `instanceof` and still read the exact code.
+ * code, so callers can branch with `instanceof` and still read the exact code. The Python SDK's
+ * `triport._exceptions` has the same classes and the same mapping rules.
  */
 
 export interface TriportErrorInit {
-  status: number;
+  /** The HTTP status; `undefined` when no response arrived. */
+  status: number | undefined;
   code: string;
   message: string;
   requestId?: string | undefined;
+  /** The response headers (empty when no response arrived). */
+  headers?: Headers | undefined;
   cause?: unknown;
 }
 
-/** Base class: `status` is 0 when no HTTP response arrived (network error, timeout). */
+/**
+ * Base class. `status` is the HTTP status (`undefined` when no response arrived: a refused
+ * connection, a timeout); `code` the envelope's stable `error` code; `message` the server's human
+ * text (from its error-code table), safe to show to a user; `requestId` the id of the server's
+ * log line; `headers` the response headers.
+ */
 export class TriportError extends Error {
-  readonly status: number;
+  readonly status: number | undefined;
   readonly code: string;
   readonly requestId: string | undefined;
+  readonly headers: Headers;
 
   constructor(init: TriportErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -23,6 +33,7 @@ export class TriportError extends Error {
     this.status = init.status;
     this.code = init.code;
     this.requestId = init.requestId;
+    this.headers = init.headers ?? new Headers();
   }
 }
 
@@ -32,7 +43,10 @@ export class AuthenticationError extends TriportError {}
 /** 403 `csrf_missing` / `csrf_invalid`: retrying the same request cannot help, so it is raised at once. */
 export class CsrfError extends TriportError {}
 
-/** 400 (and other client errors): the request itself was wrong; `code` says which field rule. */
+/** 403 with any other code (a proxy's refusal, or a code added later). */
+export class PermissionDeniedError extends TriportError {}
+
+/** 400 (`invalid_email`, `invalid_id`, …) and any other 4xx without a class of its own. */
 export class InvalidRequestError extends TriportError {}
 
 export class NotFoundError extends TriportError {}
@@ -52,8 +66,16 @@ export class RateLimitError extends TriportError {
 /** 5xx: the server or its store failed; it never means "signed out". */
 export class ServerError extends TriportError {}
 
-/** No HTTP response: connection refused or reset, DNS failure, or the per-request timeout (`code` "timeout"). */
-export class NetworkError extends TriportError {}
+/**
+ * No HTTP response (after any safe retries): connection refused or reset, DNS failure
+ * (`code` "connection_error"), or the per-request timeout (`code` "timeout").
+ */
+export class APIConnectionError extends TriportError {}
+
+/** The former name of `APIConnectionError`, kept so existing imports still work. */
+export const NetworkError = APIConnectionError;
+/** The former name of `APIConnectionError`, kept so existing imports still work. */
+export type NetworkError = APIConnectionError;
 
 /**
  * Logout did not complete: the session row may still be live, so the client kept its cookies.
@@ -116,13 +138,17 @@ export function errorFromResponse(status: number, body: unknown, headers: Header
   const envelope = readEnvelope(body);
   const init: TriportErrorInit = {
     status,
-    code: envelope.code ?? `http_${status}`,
-    message: envelope.message ?? `HTTP ${status}`,
+    code: envelope.code || `http_${status}`,
+    message: envelope.message || `HTTP ${status}`,
     requestId: envelope.requestId ?? headers.get("x-request-id") ?? undefined,
+    headers,
   };
+  // A code picks its class whatever the status only for these; every other code is classed by
+  // its status, so codes the server adds later still land in the right family.
   if (init.code === "logout_failed") return new LogoutFailedError(init);
-  if (init.code.startsWith("csrf_") || status === 403) return new CsrfError(init);
+  if (init.code === "csrf_missing" || init.code === "csrf_invalid") return new CsrfError(init);
   if (status === 401) return new AuthenticationError(init);
+  if (status === 403) return new PermissionDeniedError(init);
   if (status === 404) return new NotFoundError(init);
   if (status === 409) return new ConflictError(init);
   if (status === 429) {

@@ -1,5 +1,5 @@
-export { TriportConsole, DEFAULT_BASE_URL, type TriportConsoleOptions } from "./client.js";
-export { AuthApi } from "./auth.js";
+export { TriportConsole, DEFAULT_BASE_URL, BASE_URL_ENV, type TriportConsoleOptions } from "./client.js";
+export { AuthApi, type LogoutOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
 export {
   WalletApi,
@@ -9,16 +9,18 @@ export {
   type SolanaWallet,
   type WalletSignInOptions,
 } from "./wallet.js";
-export type { RetryOptions } from "./transport.js";
+export type { RequestOptions, RetryOptions } from "./transport.js";
 export {
   TriportError,
   AuthenticationError,
   CsrfError,
+  PermissionDeniedError,
   InvalidRequestError,
   NotFoundError,
   ConflictError,
   RateLimitError,
   ServerError,
+  APIConnectionError,
   NetworkError,
   LogoutFailedError,
   type TriportErrorInit,

@@ -1,7 +1,7 @@
 import type { CookieStore } from "./cookies.js";
 import {
+  APIConnectionError,
   LogoutFailedError,
-  NetworkError,
   RateLimitError,
   ServerError,
   TriportError,
@@ -14,13 +14,13 @@ export interface RetryOptions {
   logoutDeadlineMs?: number | undefined;
   /** Upper bound of the first backoff; it doubles on every retry (ms, default 250). */
   initialDelayMs?: number | undefined;
-  /** Ceiling of any single backoff (ms, default 5 000). */
+  /** Ceiling of any single backoff (ms, default 8 000, as in the Python SDK). */
   maxDelayMs?: number | undefined;
   /** Retries for safe calls (GET, DELETE) after the first attempt (default 2). */
   maxRetries?: number | undefined;
   /** A 429 asking to wait longer than this is raised instead of waited out (ms, default 60 000). */
   maxRetryAfterMs?: number | undefined;
-  /** Per-request timeout; a timed-out request fails with `NetworkError` code "timeout" (ms, default 10 000). */
+  /** Per-request timeout; a timed-out request fails with `APIConnectionError` code "timeout" (ms, default 10 000). */
   timeoutMs?: number | undefined;
 }
 
@@ -29,7 +29,7 @@ export type RetryPolicy = { [K in keyof RetryOptions]-?: number };
 const DEFAULT_RETRY: RetryPolicy = {
   logoutDeadlineMs: 60_000,
   initialDelayMs: 250,
-  maxDelayMs: 5_000,
+  maxDelayMs: 8_000,
   maxRetries: 2,
   maxRetryAfterMs: 60_000,
   timeoutMs: 10_000,
@@ -47,10 +47,19 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
 
 export type Method = "GET" | "POST" | "DELETE";
 
+/** Options every call accepts as its last argument. */
 export interface RequestOptions {
-  body?: unknown;
-  /** Overrides the policy's per-request timeout, so logout never outlives its deadline. */
+  /** This call's timeout for each attempt (ms), instead of the client's `retry.timeoutMs`. */
   timeoutMs?: number | undefined;
+  /**
+   * Cancels the call, including any retries still to come. The call then rejects with the
+   * signal's `reason` (an `AbortError` `DOMException` unless you gave another), as `fetch` does.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+interface SendOptions extends RequestOptions {
+  body?: unknown;
 }
 
 /**
@@ -62,14 +71,35 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   return Math.random() * ceiling;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The caller's signal joined with the per-attempt timeout. */
+function attemptSignal(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 }
 
 /** Failures worth another attempt of a request that is safe to repeat. */
 export function isTransient(error: unknown): error is TriportError {
   return (
-    error instanceof NetworkError ||
+    error instanceof APIConnectionError ||
     error instanceof ServerError ||
     error instanceof RateLimitError ||
     error instanceof LogoutFailedError
@@ -105,7 +135,7 @@ export class Transport {
   }
 
   /** Sends once; throws a `TriportError` subclass for every failure. */
-  async send<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+  async send<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
     const url = this.url(path);
     const headers = new Headers({ Accept: "application/json" });
     const cookie = await this.cookies.cookieHeader(url);
@@ -115,7 +145,7 @@ export class Transport {
       method,
       headers,
       redirect: "manual",
-      signal: AbortSignal.timeout(options.timeoutMs ?? this.policy.timeoutMs),
+      signal: attemptSignal(options.timeoutMs ?? this.policy.timeoutMs, options.signal),
     };
     if (this.cookies.credentials !== undefined) init.credentials = this.cookies.credentials;
     if (options.body !== undefined) {
@@ -130,11 +160,13 @@ export class Transport {
       await this.cookies.remember(url, response);
       text = await response.text();
     } catch (error) {
+      // The caller cancelled: not a failure of the server, so never retried.
+      if (options.signal?.aborted) throw options.signal.reason;
       // AbortSignal.timeout rejects with a DOMException named "TimeoutError".
       const timedOut = (error as { name?: unknown } | null)?.name === "TimeoutError";
-      throw new NetworkError({
-        status: 0,
-        code: timedOut ? "timeout" : "network_error",
+      throw new APIConnectionError({
+        status: undefined,
+        code: timedOut ? "timeout" : "connection_error",
         message: timedOut ? `${method} ${path} timed out` : `${method} ${path} failed: no response`,
         cause: error,
       });
@@ -148,13 +180,14 @@ export class Transport {
         code: "invalid_response",
         message: `${method} ${path} answered ${response.status} without a JSON body`,
         requestId: response.headers.get("x-request-id") ?? undefined,
+        headers: response.headers,
       });
     }
     return body as T;
   }
 
   /** Sends, retrying transient failures only for methods that are safe to repeat. */
-  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+  async request<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
     const retries = SAFE_TO_REPEAT.has(method) ? this.policy.maxRetries : 0;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -163,7 +196,7 @@ export class Transport {
         if (attempt >= retries || !isTransient(error)) throw error;
         const delay = retryDelay(this.policy, error, attempt);
         if (delay === undefined) throw error;
-        await sleep(delay);
+        await sleep(delay, options.signal);
       }
     }
   }

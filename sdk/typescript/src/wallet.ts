@@ -1,4 +1,5 @@
 import type { AuthApi } from "./auth.js";
+import type { RequestOptions } from "./transport.js";
 import type { Chain, SignInResult } from "./types.js";
 
 /** An EIP-1193 provider: an injected browser wallet (MetaMask, EIP-6963), WalletConnect, … */
@@ -23,7 +24,8 @@ export interface SolanaWallet {
   signMessage(message: Uint8Array, display?: "utf8"): Promise<Uint8Array | { signature: Uint8Array }>;
 }
 
-export interface WalletSignInOptions {
+/** `timeoutMs` and `signal` apply to the challenge and the verify calls (not to the wallet). */
+export interface WalletSignInOptions extends RequestOptions {
   /** The account to sign in with (default: the wallet's first account / its public key). */
   address?: string;
   /**
@@ -52,7 +54,7 @@ export class WalletApi {
   async signIn(wallet: Eip1193Provider | SolanaWallet, options: WalletSignInOptions = {}): Promise<SignInResult> {
     if (isEip1193(wallet)) {
       const address = options.address ?? (await firstAccount(wallet));
-      return this.complete("evm", address, options.domain, async (message) => {
+      return this.complete("evm", address, options, async (message) => {
         const signature = await wallet.request({ method: "personal_sign", params: [utf8Hex(message), address] });
         if (typeof signature !== "string") throw new TypeError("personal_sign returned no signature");
         return signature;
@@ -60,7 +62,7 @@ export class WalletApi {
     }
     if (typeof wallet.signMessage === "function") {
       const address = options.address ?? (await solanaAddress(wallet));
-      return this.complete("solana", address, options.domain, async (message) => {
+      return this.complete("solana", address, options, async (message) => {
         const signed = await wallet.signMessage(new TextEncoder().encode(message), "utf8");
         return toBase64(signed instanceof Uint8Array ? signed : signed.signature);
       });
@@ -71,13 +73,14 @@ export class WalletApi {
   private async complete(
     chain: Chain,
     address: string,
-    domain: string | undefined,
+    options: WalletSignInOptions,
     sign: (message: string) => Promise<string>,
   ): Promise<SignInResult> {
-    const { nonce, message } = await this.auth.walletChallenge(address, chain);
-    checkMessage(chain, address, nonce, message, domain);
+    const call: RequestOptions = { timeoutMs: options.timeoutMs, signal: options.signal };
+    const { nonce, message } = await this.auth.walletChallenge(address, chain, call);
+    checkMessage(chain, address, nonce, message, options.domain);
     const signature = await sign(message);
-    return this.auth.walletVerify({ nonce, address, chain, signature });
+    return this.auth.walletVerify({ nonce, address, chain, signature }, call);
   }
 }
 

@@ -21,7 +21,7 @@ let context: BrowserContext;
 let page: Page;
 
 before(async () => {
-  site = await StaticSite.start(join(packageDir, "dist"), join(packageDir, "node_modules"));
+  site = await StaticSite.start(join(packageDir, "dist", "esm"), join(packageDir, "node_modules"));
   harness = await Harness.start({ TRIPORT_ALLOWED_ORIGINS: site.origin });
   browser = await chromium.launch({ executablePath: process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium" });
   context = await browser.newContext();

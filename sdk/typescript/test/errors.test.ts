@@ -3,10 +3,13 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo } from "node:net";
 import { test } from "node:test";
 import {
+  APIConnectionError,
   AuthenticationError,
+  CsrfError,
   InvalidRequestError,
   NetworkError,
   NotFoundError,
+  PermissionDeniedError,
   RateLimitError,
   ServerError,
   TriportConsole,
@@ -126,20 +129,69 @@ test("a gateway's error pages: non-JSON gives http_<status>, a nested envelope i
   }
 });
 
-test("no answer is a NetworkError: refused connection, then a timeout", async () => {
+test("no answer is an APIConnectionError: refused connection, then a timeout", async () => {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((resolve) => closed.close(() => resolve()));
   const refused = new TriportConsole({ baseUrl: `http://127.0.0.1:${port}`, retry: { maxRetries: 0 } });
-  await expectError(refused.auth.me(), NetworkError, 0, "network_error");
+  const failure = await expectError(refused.auth.me(), APIConnectionError, undefined, "connection_error");
+  assert.ok(failure instanceof NetworkError, "the former name still matches");
+  let headerCount = 0;
+  failure.headers.forEach(() => headerCount++);
+  assert.equal(headerCount, 0, "no response, no headers");
 
   const proxy = await FaultProxy.start(harness().baseUrl);
   try {
     proxy.inject("/v1/auth/me", { kind: "hang" });
     const client = new TriportConsole({ baseUrl: proxy.url, retry: { maxRetries: 0, timeoutMs: 300 } });
-    await expectError(client.auth.me(), NetworkError, 0, "timeout");
+    await expectError(client.auth.me(), APIConnectionError, undefined, "timeout");
   } finally {
     await proxy.stop();
   }
+});
+
+test("only csrf_missing and csrf_invalid are CsrfError; another 403 is PermissionDeniedError", async () => {
+  const proxy = await FaultProxy.start(harness().baseUrl);
+  try {
+    const refused = JSON.stringify({ error: "forbidden", message: "Blocked by policy." });
+    const json = { "Content-Type": "application/json", "X-Request-Id": "req_00000000000000aa" };
+    proxy.inject("/v1/auth/me", { kind: "respond", status: 403, headers: json, body: refused });
+    proxy.inject("/v1/keys", { kind: "respond", status: 403, headers: { "Content-Type": "text/html" }, body: "<h1>Forbidden</h1>" });
+    const csrf = JSON.stringify({ error: "csrf_invalid", message: "Bad token." });
+    proxy.inject("/v1/keys/k", { kind: "respond", status: 403, headers: json, body: csrf });
+    const client = new TriportConsole({ baseUrl: proxy.url, retry: { maxRetries: 0 } });
+
+    const policy = await expectError(client.auth.me(), PermissionDeniedError, 403, "forbidden");
+    assert.ok(!(policy instanceof CsrfError));
+    assert.equal(policy.message, "Blocked by policy.");
+    assert.equal(policy.requestId, "req_00000000000000aa");
+    const page = await expectError(client.keys.create({ name: "x" }), PermissionDeniedError, 403, "http_403");
+    assert.ok(!(page instanceof CsrfError));
+    await expectError(client.keys.revoke("k"), CsrfError, 403, "csrf_invalid");
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test("errors carry the response headers and the server's message from its table", async () => {
+  const proxy = await FaultProxy.start(harness().baseUrl);
+  try {
+    proxy.inject("/v1/auth/email/start", {
+      kind: "respond",
+      status: 429,
+      headers: { "Retry-After": "7", "X-Gateway": "edge-1" },
+      body: "slow down",
+    });
+    const client = new TriportConsole({ baseUrl: proxy.url });
+    const limited = await expectError(client.auth.emailStart(uniqueEmail("headers")), RateLimitError, 429, "http_429");
+    assert.equal(limited.headers.get("x-gateway"), "edge-1");
+    assert.equal(limited.retryAfter, 7);
+  } finally {
+    await proxy.stop();
+  }
+  const direct = new TriportConsole({ baseUrl: harness().baseUrl });
+  const unauthenticated = await expectError(direct.auth.me(), AuthenticationError, 401, "unauthenticated");
+  assert.equal(unauthenticated.headers.get("x-request-id"), unauthenticated.requestId);
+  assert.notEqual(unauthenticated.message, "unauthenticated", "a human sentence, not the code");
 });

@@ -12,39 +12,37 @@ import contextlib
 import random
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..api.endpoints import ENDPOINTS, MUTATING, Feature, Guard
+from ..api.types import ENCODER
+from ..composition import Services, open_services
 from ..config import Settings, load_settings
-from ..errors import DomainError, SessionNotLive
+from ..errors import DomainError, ErrorCode, SessionNotLive
 from ..logs import JsonLog
-from ..mail import make_mailer
-from ..services.api_keys import ApiKeyService
-from ..services.email_login import EmailLoginService
-from ..services.google_login import GoogleLoginService
-from ..services.housekeeping import Housekeeping
-from ..services.rate_limits import RateLimiter
-from ..services.sessions import SessionService
-from ..services.wallet_login import WalletLoginService
-from ..store import Store, open_store
 from .client_address import client_address
-from .cookies import SESSION_PAIR, CookiePolicy
+from .cookies import SESSION, SESSION_PAIR, CookiePolicy
 from .cors import Cors
-from .csrf import MUTATING, OriginPolicy, check_request
+from .csrf import OriginPolicy, check_request
+from .decoding import decode, read_body
 from .error_codes import domain_error_response, error_response
 from .request import Request, Scope
-from .responses import Response
+from .responses import JSON, Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
-from .routing import Guard, Router
+from .routing import Call, Router
 
+OpenServices = Callable[[Settings, JsonLog], Awaitable[Services]]
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
+_WARNED = frozenset({ErrorCode.CSRF_MISSING, ErrorCode.CSRF_INVALID, ErrorCode.RATE_LIMITED})
 
 
 def new_request_id() -> str:
@@ -53,37 +51,35 @@ def new_request_id() -> str:
 
 
 class ConsoleApp:
-    def __init__(self, settings: Settings, log: JsonLog | None = None) -> None:
+    """The edge. It receives its services from the composition root (`open_services`, called
+    in each worker's startup) and builds the router from the endpoint table."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        log: JsonLog | None = None,
+        services: OpenServices = open_services,
+    ) -> None:
         self.settings = settings
         self.log = log or JsonLog(settings.log_level)
         self.cookies = CookiePolicy(settings)
         self.origins = OriginPolicy(settings, self.cookies)
         self.cors = Cors(settings.allowed_origins)
-        self.store: Store | None = None
-        self.sessions: SessionService | None = None
-        self.limiter: RateLimiter | None = None
+        self._open_services = services
+        self.services: Services | None = None
         self.router = Router([])
         self._housekeeping: asyncio.Task[None] | None = None
 
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
         settings = self.settings
-        store = open_store(settings.database_url, settings.db_timeout)
-        await store.open()
-        self.store = store
-        self.sessions = sessions = SessionService(store, settings)
-        keys = ApiKeyService(store, settings.max_active_keys)
-        email_login = EmailLoginService(
-            store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
-        )
-        auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
-        wallet = WalletRoutes(
-            WalletLoginService(store, sessions, settings), auth.signed_in, self.log
-        )
-        google = GoogleRoutes(
-            GoogleLoginService(store, sessions, settings),
+        self.services = services = await self._open_services(settings, self.log)
+        auth = AuthRoutes(
+            services.sessions,
+            services.email_login,
+            services.keys,
+            services.store,
             self.cookies,
-            settings.console_base,
             self.log,
         )
         console = ConsoleRoutes(
@@ -91,26 +87,27 @@ class ConsoleApp:
             google_enabled=settings.google_enabled,
             page_enabled=settings.console_enabled,
         )
-        key_routes = KeyRoutes(sessions, keys, self.log)
-        self.router = Router(
-            auth.routes()
-            + wallet.routes()
-            + google.routes()
-            + key_routes.routes()
-            + console.routes()
-        )
-        self.limiter = RateLimiter(store, settings.rate_limits)
+        handlers = {
+            **auth.handlers(),
+            **WalletRoutes(services.wallet_login, auth.signed_in, self.log).handlers(),
+            **GoogleRoutes(
+                services.google_login, self.cookies, settings.console_base, self.log
+            ).handlers(),
+            **KeyRoutes(services.keys, self.log).handlers(),
+            **console.handlers(),
+        }
+        features = frozenset({Feature.CONSOLE_PAGE} if console.page_available else ())
+        self.router = Router.build(ENDPOINTS, handlers, features)
         if settings.purge_interval > 0:
-            housekeeping = Housekeeping(store, settings, self.log)
-            self._housekeeping = asyncio.create_task(housekeeping.run_periodically())
+            self._housekeeping = asyncio.create_task(services.housekeeping.run_periodically())
 
     async def shutdown(self) -> None:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
-        if self.store is not None:
-            await self.store.close()
+        if self.services is not None:
+            await self.services.close()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -145,21 +142,21 @@ class ConsoleApp:
         try:
             response = await self._dispatch(request)
         except SessionNotLive:
-            response = error_response("unauthenticated", request.request_id)
+            response = error_response(ErrorCode.UNAUTHENTICATED, request.request_id)
             if not request.cookie_conflicts & SESSION_PAIR:
                 # With tossed cookies the one we would clear may be the live one: leave both.
                 for cookie in self.cookies.clear_session_pair(request):
                     response.set_cookie(cookie)
         except DomainError as error:
             response = domain_error_response(error, request.request_id)
-            if error.code == "internal":
+            if error.code is ErrorCode.INTERNAL:
                 self.log.error(
                     "store_failure",
                     request_id=request.request_id,
                     path=request.path,
                     error=type(error).__name__,
                 )
-            elif error.code.startswith(("csrf_", "rate_")):
+            elif error.code in _WARNED:
                 self.log.warning(error.code, request_id=request.request_id, path=request.path)
         except Exception as exc:  # a bug: answer in the envelope, log the type, never the data
             self.log.error(
@@ -168,7 +165,7 @@ class ConsoleApp:
                 path=request.path,
                 error=type(exc).__name__,
             )
-            response = error_response("internal", request.request_id)
+            response = error_response(ErrorCode.INTERNAL, request.request_id)
         headers = response.headers
         headers.append((b"content-length", str(len(response.body)).encode()))
         headers.append((b"x-request-id", request.request_id.encode()))
@@ -197,22 +194,43 @@ class ConsoleApp:
             return self.cors.preflight(request)
         matched = self.router.match(request.path)
         if matched is None:
-            return error_response("route_not_found", request.request_id)
+            return error_response(ErrorCode.ROUTE_NOT_FOUND, request.request_id)
         route, params = matched
-        handler = route.handler(request.method)
-        if handler is None:
+        operation = route.operation(request.method)
+        if operation is None:
             return error_response(
-                "method_not_allowed", request.request_id, headers=[(b"allow", route.allow)]
+                ErrorCode.METHOD_NOT_ALLOWED, request.request_id, [(b"allow", route.allow)]
             )
-        if request.method in MUTATING:
-            token = check_request(request, self.origins, sign_in=route.guard is Guard.SIGN_IN)
-            if token is not None and route.guard is Guard.SIGN_IN:
-                assert self.sessions is not None
-                await self.sessions.check_binding(token, request.headers["x-csrf-token"])
-        if route.limit is not None:
-            assert self.limiter is not None
-            await self.limiter.hit(route.limit, self.client_address(request))
-        return await handler(request, params)
+        endpoint = operation.endpoint
+        services = self.services
+        assert services is not None
+        mutating = request.method in MUTATING
+        if mutating:
+            token = check_request(request, self.origins, sign_in=endpoint.guard is Guard.SIGN_IN)
+            if token is not None and endpoint.guard is Guard.SIGN_IN:
+                await services.sessions.check_binding(token, request.headers["x-csrf-token"])
+        if endpoint.limit is not None:
+            await services.limiter.hit(endpoint.limit, self.client_address(request))
+        call = Call(request, params)
+        if endpoint.guard is Guard.SESSION:
+            token = request.cookies.get(SESSION)
+            call.session = await (
+                services.sessions.authenticate_mutation(
+                    token, request.headers.get("x-csrf-token", "")
+                )
+                if mutating
+                else services.sessions.authenticate(token)
+            )
+        if endpoint.request is not None:
+            call.body = decode(await read_body(request), endpoint.request)
+        result = await operation.handler(call)
+        if isinstance(result, Response):
+            response = result
+        else:
+            response = Response(200, ENCODER.encode(result), [JSON])
+        for cookie in call.cookies:
+            response.set_cookie(cookie)
+        return response
 
     def client_address(self, request: Request) -> str | None:
         """The peer address, or with TRIPORT_TRUST_PROXY the one our proxies saw (see module)."""

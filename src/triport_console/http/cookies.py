@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import formatdate
 
+from ..api.endpoints import BY_OPERATION
 from ..config import Settings
 from .request import Request
 
@@ -17,7 +18,8 @@ CSRF = "nl_csrf"
 SESSION_PAIR = frozenset({SESSION, CSRF})
 GOOGLE_STATE = "nl_google_state"
 GOOGLE_VERIFIER = "nl_google_verifier"
-GOOGLE_PATH = "/v1/auth/google/"
+# The flow cookies are sent to both Google endpoints and nowhere else.
+GOOGLE_PATH = BY_OPERATION["startGoogleSignIn"].path.rsplit("/", 1)[0] + "/"
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 

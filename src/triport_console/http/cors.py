@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..api.endpoints import ENDPOINTS
 from .request import Request
 from .responses import Header, Response
 
-ALLOW_METHODS = b"GET, POST, DELETE"
+ALLOW_METHODS = ", ".join(sorted({endpoint.method for endpoint in ENDPOINTS})).encode()
 ALLOW_HEADERS = b"Content-Type, X-CSRF-Token"
 EXPOSE_HEADERS = b"X-Request-Id, Retry-After"
 

@@ -13,8 +13,6 @@ from ..tokens import same
 from .cookies import CSRF, SESSION, CookiePolicy
 from .request import Request
 
-MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
 
 class OriginPolicy:
     def __init__(self, settings: Settings, cookies: CookiePolicy) -> None:

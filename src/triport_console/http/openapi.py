@@ -1,468 +1,228 @@
-"""The OpenAPI 3.1 document served at /openapi.json; tests keep it true to the router."""
+"""The OpenAPI 3.1 document served at /openapi.json, generated from the endpoint table.
+
+Schemas come from the typed structures (msgspec's JSON Schema output), error responses from the
+error table, security from each endpoint's guard. Every error response references the one
+`Error` schema and names its codes as examples, so generated clients get one error model.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..services.api_keys import SCOPES
-from .error_codes import ERRORS
+import msgspec
 
-_TIMESTAMP = {"type": "string", "format": "date-time"}
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_RAW_KEY = {
-    "type": "string",
-    "pattern": "^nl_live_[0-9a-f]{64}$",
-    "description": "The full secret; shown in this response only",
+from ..api.endpoints import (
+    ENDPOINTS,
+    MUTATING,
+    TAG_DESCRIPTIONS,
+    Endpoint,
+    Guard,
+    Response,
+)
+from ..errors import ErrorCode
+from .cookies import CSRF, SESSION
+
+CSRF_HEADER = "X-CSRF-Token"
+_COMPONENTS = "#/components/"
+_SESSION_ONLY: dict[str, list[str]] = {"session": []}
+_SESSION_AND_CSRF: dict[str, list[str]] = {"session": [], "csrf": []}
+_ANONYMOUS: dict[str, list[str]] = {}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"{_COMPONENTS}{kind}/{name}"}
+
+
+HEADERS: dict[str, Any] = {
+    "X-Request-Id": {
+        "description": "The request's id, also in the error envelope and the server's log line",
+        "schema": {"type": "string"},
+    },
+    "Set-Cookie": {
+        "description": (
+            f"{SESSION} (HttpOnly) and {CSRF} (readable by the page, to be copied into the "
+            f"{CSRF_HEADER} header): set by a sign-in or a /me refresh, cleared (Max-Age=0) by "
+            "logout and by a 401 unauthenticated. Path=/, SameSite=Lax, Secure over HTTPS."
+        ),
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds until the limit's window ends (also retry_after in the body)",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Allow": {"description": "The methods this path accepts", "schema": {"type": "string"}},
+    "Location": {"description": "Where the browser goes next", "schema": {"type": "string"}},
 }
+SECURITY_SCHEMES = {
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION,
+        "description": "The session cookie a sign-in sets",
+    },
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": CSRF_HEADER,
+        "description": (
+            f"On POST, PUT, PATCH and DELETE with a {SESSION} cookie: the value of the {CSRF} "
+            "cookie, which is bound to that session"
+        ),
+    },
+}
+# Not tied to one operation: any path can be unknown, any path asked with another method.
+GENERIC = (ErrorCode.ROUTE_NOT_FOUND, ErrorCode.METHOD_NOT_ALLOWED)
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _header_refs(*names: str) -> dict[str, Any]:
+    return {name: _ref("headers", name) for name in names}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def errors(*codes: str) -> dict[str, Any]:
-    """Error responses grouped by status, each listing the codes it may carry."""
-    by_status: dict[int, list[str]] = {}
+def error_response(codes: list[ErrorCode]) -> dict[str, Any]:
+    """One status's error answer: the shared Error schema, one example per code."""
+    headers = ["X-Request-Id"]
+    if ErrorCode.RATE_LIMITED in codes:
+        headers.append("Retry-After")
+    if ErrorCode.METHOD_NOT_ALLOWED in codes:
+        headers.append("Allow")
+    if ErrorCode.UNAUTHENTICATED in codes:
+        headers.append("Set-Cookie")
+    examples = {}
     for code in codes:
-        by_status.setdefault(ERRORS[code][0], []).append(code)
-    responses = {}
-    for status, names in sorted(by_status.items()):
-        schema = {"allOf": [_ref("Error"), {"properties": {"error": {"enum": names}}}]}
-        responses[str(status)] = _json(schema, ", ".join(names))
-    return responses
+        value: dict[str, Any] = {
+            "error": code.value,
+            "message": code.message,
+            "request_id": "req_0123456789abcdef",
+        }
+        if code is ErrorCode.RATE_LIMITED:
+            value["retry_after"] = 60
+        examples[code.value] = {"summary": code.message, "value": value}
+    return {
+        "description": ", ".join(code.value for code in codes),
+        "headers": _header_refs(*headers),
+        "content": {"application/json": {"schema": _ref("schemas", "Error"), "examples": examples}},
+    }
 
 
-def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def _security(endpoint: Endpoint) -> list[dict[str, list[str]]]:
+    mutating = endpoint.method in MUTATING
+    if endpoint.guard is Guard.SESSION:
+        return [_SESSION_AND_CSRF if mutating else _SESSION_ONLY]
+    if mutating:  # a session cookie, if sent, must come with its CSRF token
+        return [_ANONYMOUS, _SESSION_AND_CSRF]
+    return [_ANONYMOUS]
 
 
-CSRF_HEADER = {
-    "name": "X-CSRF-Token",
-    "in": "header",
-    "required": False,
-    "description": "Must equal the nl_csrf cookie when an nl_session cookie is sent.",
-    "schema": {"type": "string", "maxLength": 256},
-}
-HTML_PAGE = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
-SESSION: list[dict[str, list[str]]] = [{"session": []}]
-KEY_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "The key's id; not a UUID → invalid_id, someone else's → not_found",
-    "schema": {"type": "string", "format": "uuid"},
-}
-MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
-KEY_ACTION_ERRORS = ("csrf_missing", "csrf_invalid", "internal")  # no body to be invalid
+def _success(endpoint: Endpoint) -> tuple[str, dict[str, Any]]:
+    headers = ["X-Request-Id"]
+    if endpoint.sets_session:
+        headers.append("Set-Cookie")
+    answer = endpoint.response
+    if isinstance(answer, Response):
+        if answer.status == 302:
+            headers.append("Location")
+        body: dict[str, Any] = {"description": answer.description}
+        if answer.content_type is not None:
+            body["content"] = {answer.content_type: {"schema": {"type": "string"}}}
+            if answer.content_type == "application/json":
+                body["content"] = {answer.content_type: {"schema": {"type": "object"}}}
+        body["headers"] = _header_refs(*headers)
+        return str(answer.status), body
+    return "200", {
+        "description": (answer.__doc__ or answer.__name__).strip().splitlines()[0],
+        "headers": _header_refs(*headers),
+        "content": {"application/json": {"schema": _ref("schemas", answer.__name__)}},
+    }
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "message", "request_id"],
-        "properties": {
-            "error": {"type": "string", "pattern": "^[a-z_]+$"},
-            "message": {"type": "string"},
-            "request_id": {"type": "string"},
-            "retry_after": {"type": "integer", "minimum": 1},
-        },
-    },
-    "Ok": {
-        "type": "object",
-        "required": ["ok"],
-        "properties": {"ok": {"const": True}},
-    },
-    "User": {
-        "type": "object",
-        "required": ["id", "email", "display_name", "avatar_url", "created_at", "updated_at"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "email": _NULLABLE_STRING,
-            "display_name": _NULLABLE_STRING,
-            "avatar_url": _NULLABLE_STRING,
-            "created_at": _TIMESTAMP,
-            "updated_at": _TIMESTAMP,
-        },
-    },
-    "Key": {
-        "type": "object",
-        "required": [
-            "id",
-            "name",
-            "key_prefix",
-            "scopes",
-            "rate_limit",
-            "status",
-            "created_at",
-            "last_used_at",
-            "is_default",
-        ],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "name": {"type": "string"},
-            "key_prefix": {"type": "string", "pattern": "^nl_live_[0-9a-f]{8}$"},
-            "scopes": {"type": "array", "items": {"type": "string"}},
-            "rate_limit": {"type": "integer", "minimum": 0},
-            "status": {"enum": ["active", "revoked"]},
-            "created_at": _TIMESTAMP,
-            "last_used_at": {"type": ["string", "null"], "format": "date-time"},
-            "is_default": {"type": "boolean"},
-            "raw": _RAW_KEY,
-            "created": {"const": True},
-        },
-    },
-    "WalletAddress": {
-        "type": "object",
-        "required": ["address", "chain"],
-        "properties": {
-            "chain": {"enum": ["evm", "solana"]},
-            "address": {
-                "type": "string",
-                "description": "EVM: 0x + 40 hex digits, any case. Solana: base58 public key.",
-            },
-        },
-    },
-    "SignedIn": {
-        "type": "object",
-        "required": ["user"],
-        "properties": {"user": _ref("User")},
-    },
-    "KeyList": {
-        "type": "object",
-        "required": ["keys"],
-        "properties": {"keys": {"type": "array", "items": _ref("Key")}},
-    },
-    "NewKey": {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 80, "description": "Trimmed"},
-            "scopes": {
-                "type": "array",
-                "maxItems": 32,
-                "items": {"enum": sorted(SCOPES)},
-                "description": 'Omitted or empty means ["*"]; duplicates are removed',
-            },
-            "rate_limit": {"type": "integer", "description": "Negative values are stored as 0"},
-        },
-    },
-    "CreatedKey": {
-        "type": "object",
-        "required": ["raw", "key"],
-        "properties": {"raw": _RAW_KEY, "key": _ref("Key")},
-    },
-    "RotatedKey": {
-        "type": "object",
-        "required": ["old_id", "new", "raw"],
-        "properties": {
-            "old_id": {"type": "string", "format": "uuid"},
-            "new": _ref("Key"),
-            "raw": _RAW_KEY,
-        },
-    },
-    "Me": {
-        "type": "object",
-        "required": ["user", "provider", "default_key"],
-        "properties": {
-            "user": _ref("User"),
-            "provider": {"enum": ["email", "google", "wallet"]},
-            "default_key": _ref("Key"),
-        },
-    },
-}
 
-PATHS: dict[str, Any] = {
-    "/v1/auth/logout": {
-        "post": {
-            "summary": "Revoke the caller's session and clear its cookies",
-            "description": (
-                "A 200 means the session row is revoked and committed; 500 logout_failed keeps "
-                "the cookie and the client retries until it gets a 200."
-            ),
-            "security": [{"session": []}, {}],
-            "parameters": [CSRF_HEADER],
-            "responses": {
-                "200": _json(_ref("Ok"), "Revoked (or nothing to revoke); cookies cleared"),
-                **errors("csrf_missing", "csrf_invalid", "logout_failed"),
-            },
+def operation(endpoint: Endpoint) -> dict[str, Any]:
+    status, success = _success(endpoint)
+    responses: dict[str, Any] = {status: success}
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in endpoint.codes:
+        by_status.setdefault(code.status, []).append(code)
+    for code in GENERIC:
+        if code.status not in by_status:
+            responses[str(code.status)] = _ref("responses", code.name.title().replace("_", ""))
+    for error_status, codes in by_status.items():
+        responses[str(error_status)] = error_response(codes)
+    result: dict[str, Any] = {
+        "operationId": endpoint.operation_id,
+        "tags": [endpoint.tag.value],
+        "summary": endpoint.summary,
+    }
+    if endpoint.description:
+        result["description"] = endpoint.description
+    if endpoint.sdk is not None:
+        result["x-sdk-method"] = endpoint.sdk
+    result["security"] = _security(endpoint)
+    parameters = [
+        {
+            "name": param.name,
+            "in": "path",
+            "required": True,
+            "description": param.description,
+            "schema": {"type": "string", **({"format": param.format} if param.format else {})},
         }
-    },
-    "/v1/auth/me": {
-        "get": {
-            "summary": "The signed-in user, their sign-in method and default key",
-            "security": SESSION,
-            "responses": {
-                "200": _json(_ref("Me"), "The live session's account"),
-                **errors("unauthenticated", "internal"),
-            },
+        for param in endpoint.params
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in endpoint.query
+    ]
+    if parameters:
+        result["parameters"] = parameters
+    if endpoint.request is not None:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("schemas", endpoint.request.__name__)}},
         }
-    },
-    "/v1/auth/email/start": {
-        "post": {
-            "summary": "Mail a 6-digit sign-in code",
-            "parameters": [CSRF_HEADER],
-            "requestBody": body(
-                {
-                    "type": "object",
-                    "required": ["email"],
-                    "properties": {"email": {"type": "string"}},
-                }
-            ),
-            "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["request_id"],
-                        "properties": {"request_id": {"type": "string", "format": "uuid"}},
-                    },
-                    "Code sent (the same answer for known and new addresses)",
-                ),
-                **errors("invalid_email", "rate_limited", *MUTATION_ERRORS),
-            },
-        }
-    },
-    "/v1/auth/email/verify": {
-        "post": {
-            "summary": "Trade the code for a session",
-            "parameters": [CSRF_HEADER],
-            "requestBody": body(
-                {
-                    "type": "object",
-                    "required": ["request_id", "code"],
-                    "properties": {
-                        "request_id": {"type": "string", "format": "uuid"},
-                        "code": {"type": "string", "pattern": "^[0-9]{6}$"},
-                    },
-                }
-            ),
-            "responses": {
-                "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
-                **errors("invalid_request", "invalid_code", "rate_limited", *MUTATION_ERRORS),
-            },
-        }
-    },
-    "/v1/auth/wallet/challenge": {
-        "post": {
-            "summary": "Issue a single-use message for a wallet to sign (valid 5 minutes)",
-            "parameters": [CSRF_HEADER],
-            "requestBody": body(_ref("WalletAddress")),
-            "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["nonce", "message"],
-                        "properties": {
-                            "nonce": {"type": "string", "format": "uuid"},
-                            "message": {
-                                "type": "string",
-                                "description": (
-                                    "An EIP-4361 (EVM) or Sign-In-With-Solana message naming "
-                                    "the console; sign these exact bytes (EIP-191 or ed25519)."
-                                ),
-                            },
-                        },
-                    },
-                    "The challenge",
-                ),
-                **errors("invalid_address", "rate_limited", *MUTATION_ERRORS),
-            },
-        }
-    },
-    "/v1/auth/wallet/verify": {
-        "post": {
-            "summary": "Trade a signed challenge for a session (the nonce is burned once)",
-            "parameters": [CSRF_HEADER],
-            "requestBody": body(
-                {
-                    "allOf": [
-                        _ref("WalletAddress"),
-                        {
-                            "type": "object",
-                            "required": ["nonce", "signature"],
-                            "properties": {
-                                "nonce": {"type": "string", "format": "uuid"},
-                                "signature": {
-                                    "type": "string",
-                                    "description": (
-                                        "EVM: 65-byte R||S||V hex, 0x optional, V 27/28 or 0/1. "
-                                        "Solana: 64 bytes as hex, base58 or base64 (standard "
-                                        "or URL-safe, padding optional)."
-                                    ),
-                                },
-                            },
-                        },
-                    ]
-                }
-            ),
-            "responses": {
-                "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
-                **errors(
-                    "invalid_nonce",
-                    "address_mismatch",
-                    "invalid_signature",
-                    "rate_limited",
-                    *MUTATION_ERRORS,
-                ),
-            },
-        }
-    },
-    "/v1/auth/google/start": {
-        "get": {
-            "summary": "Begin Google (OpenID Connect, PKCE S256) sign-in",
-            "description": (
-                "302 to the provider with nl_google_state and nl_google_verifier cookies "
-                "(HttpOnly, Path=/v1/auth/google/, 10 minutes); 302 to the console's "
-                "/login?error=google_disabled (or google_exchange_failed when the provider "
-                "cannot be discovered) without cookies."
-            ),
-            "responses": {"302": {"description": "To the provider, or to the console's login"}},
-        }
-    },
-    "/v1/auth/google/callback": {
-        "get": {
-            "summary": "Finish Google sign-in",
-            "description": (
-                "Clears both flow cookies on every outcome. Success: session cookies and 302 "
-                "to the console's /app/chains. Failure: 302 to /login?error=google_denied, "
-                "google_state_mismatch, google_missing_verifier, google_exchange_failed or "
-                "google_email_unverified."
-            ),
-            "parameters": [
-                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-                for name in ("code", "state", "error", "iss")
-            ],
-            "responses": {
-                "302": {"description": "To the console (signed in, or /login?error=google_…)"},
-                **errors("google_disabled", "internal"),
-            },
-        }
-    },
-    "/v1/keys": {
-        "get": {
-            "summary": "The user's API keys, active and revoked, newest first",
-            "security": SESSION,
-            "responses": {
-                "200": _json(_ref("KeyList"), "The keys, without secrets"),
-                **errors("unauthenticated", "internal"),
-            },
-        },
-        "post": {
-            "summary": "Create an API key; the response shows its secret once",
-            "security": SESSION,
-            "parameters": [CSRF_HEADER],
-            "requestBody": body(_ref("NewKey")),
-            "responses": {
-                "200": _json(_ref("CreatedKey"), "Created"),
-                **errors(
-                    "invalid_name",
-                    "invalid_scope",
-                    "too_many_scopes",
-                    "invalid_rate_limit",
-                    "unauthenticated",
-                    "too_many_keys",
-                    *MUTATION_ERRORS,
-                ),
-            },
-        },
-    },
-    "/v1/keys/{id}": {
-        "delete": {
-            "summary": "Revoke an API key (idempotent)",
-            "security": SESSION,
-            "parameters": [KEY_ID, CSRF_HEADER],
-            "responses": {
-                "200": _json(_ref("Ok"), "Revoked, or already revoked"),
-                **errors(
-                    "invalid_id",
-                    "unauthenticated",
-                    "not_found",
-                    "cannot_revoke_default",
-                    *KEY_ACTION_ERRORS,
-                ),
-            },
-        }
-    },
-    "/v1/keys/{id}/rotate": {
-        "post": {
-            "summary": "Replace a key by a new secret with the same settings, in one transaction",
-            "security": SESSION,
-            "parameters": [KEY_ID, CSRF_HEADER],
-            "responses": {
-                "200": _json(_ref("RotatedKey"), "The old key is revoked; the new one is active"),
-                **errors(
-                    "invalid_id", "unauthenticated", "not_found", "key_revoked", *KEY_ACTION_ERRORS
-                ),
-            },
-        }
-    },
-    "/v1/console/config": {
-        "get": {
-            "summary": "What the console page should offer (e.g. the Google button)",
-            "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["google_enabled"],
-                        "properties": {"google_enabled": {"type": "boolean"}},
-                    },
-                    "Console configuration",
-                )
-            },
-        }
-    },
-    **{
-        path: {"get": {"summary": "The console page", "responses": {"200": HTML_PAGE}}}
-        for path in ("/", "/login", "/app/chains")
-    },
-    "/console-static/{name}": {
-        "get": {
-            "summary": "A file of the console page",
-            "parameters": [
-                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "responses": {
-                "200": {"description": "The file"},
-                "404": {"description": "No such file", "content": {"text/plain": {}}},
-            },
-        }
-    },
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
-        }
-    },
-    "/healthz": {
-        "get": {
-            "summary": "The process is up",
-            "responses": {"200": _json(_ref("Ok"), "Up")},
-        }
-    },
-    "/readyz": {
-        "get": {
-            "summary": "The database is reachable",
-            "responses": {
-                "200": _json({"type": "object", "properties": {"ok": {"const": True}}}, "Ready"),
-                **errors("not_ready"),
-            },
-        }
-    },
-}
+    result["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+def _schemas() -> dict[str, Any]:
+    from ..api.types import Error
+
+    types: list[Any] = [Error]
+    for endpoint in ENDPOINTS:
+        types += [endpoint.request] if endpoint.request is not None else []
+        if not isinstance(endpoint.response, Response):
+            types.append(endpoint.response)
+    _, components = msgspec.json.schema_components(
+        types, ref_template=_COMPONENTS + "schemas/{name}"
+    )
+    return dict(sorted(components.items()))
+
+
+def paths() -> dict[str, Any]:
+    result: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        result.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation(endpoint)
+    return result
+
+
+PATHS = paths()
 
 
 def document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Triport console auth", "version": "1.0.0"},
+        "info": {
+            "title": "Triport console auth",
+            "version": "1.0.0",
+            "description": "Sign-in, cookie sessions, logout and API keys of the Triport console.",
+        },
         "servers": [{"url": server_url}],
+        "tags": [
+            {"name": tag.value, "description": text} for tag, text in TAG_DESCRIPTIONS.items()
+        ],
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "nl_session"},
+            "schemas": _schemas(),
+            "responses": {
+                code.name.title().replace("_", ""): error_response([code]) for code in GENERIC
             },
+            "headers": HEADERS,
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -23,13 +23,12 @@ import asyncio
 from typing import Any
 
 import httptools
-import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .error_codes import ERRORS
+from ..errors import ErrorCode
+from ..limits import HEAD_TIMEOUT, MAX_HEAD
+from .error_codes import error_response
 
-MAX_HEAD = 32 * 1024
-HEAD_TIMEOUT = 10.0
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
@@ -37,13 +36,12 @@ class _HeadRefused(Exception):
     """Raised from a parser callback to stop httptools; the protocol then answers 431."""
 
 
-def refusal(code: str, request_id: str) -> bytes:
+def refusal(code: ErrorCode, request_id: str) -> bytes:
     """A complete `Connection: close` HTTP/1.1 response carrying the error envelope."""
-    status, message = ERRORS[code]
-    body = orjson.dumps({"error": code, "message": message, "request_id": request_id})
+    body = error_response(code, request_id).body
     head = (
-        f"HTTP/1.1 {status} ".encode()
-        + _REASONS[status]
+        f"HTTP/1.1 {code.status} ".encode()
+        + _REASONS[code.status]
         + b"\r\ncontent-type: application/json\r\ncontent-length: "
         + str(len(body)).encode()
         + b"\r\nx-request-id: "
@@ -59,7 +57,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_budget: int | None = MAX_HEAD  # bytes left for the open head; None: no head
         self._head_timer: asyncio.TimerHandle | None = None
-        self._refused_code: str | None = None
+        self._refused_code: ErrorCode | None = None
 
     # Connection and reads ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -92,7 +90,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         remaining = self._head_budget
         if remaining is not None and remaining < 0 and not self.transport.is_closing():
-            self._refuse("headers_too_large")
+            self._refuse(ErrorCode.HEADERS_TOO_LARGE)
 
     # Parser callbacks -------------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -106,7 +104,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # The exact size (less optional whitespace): method, target, version, and each line.
         size = len(self.url) + 24 + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > MAX_HEAD:
-            self._refused_code = "headers_too_large"
+            self._refused_code = ErrorCode.HEADERS_TOO_LARGE
             raise _HeadRefused()
         super().on_headers_complete()
 
@@ -126,9 +124,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_timer = None
         if self._head_budget is not None and not self.transport.is_closing():
-            self._refuse("request_timeout")
+            self._refuse(ErrorCode.REQUEST_TIMEOUT)
 
-    def _refuse(self, code: str) -> None:
+    def _refuse(self, code: ErrorCode) -> None:
         self._disarm_head_timer()
         self._head_budget = None
         log = getattr(self.app, "log", None)

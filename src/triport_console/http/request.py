@@ -6,14 +6,11 @@ here is read whole: a large Cookie header is never mistaken for "no cookie" (spe
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
-
-from ..errors import InvalidInput
-
-MAX_BODY = 4096
+from ..errors import ErrorCode, InvalidInput
 
 Scope = dict[str, Any]
 
@@ -65,32 +62,15 @@ class Request:
         pairs = parse_qsl(raw, keep_blank_values=True)
         return dict(reversed(pairs))
 
-    async def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object; `invalid_json` past 4096 bytes, reading no further."""
-        declared = self.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            raise InvalidInput(
-                "invalid_json", "the body must be a JSON object of at most 4096 bytes"
-            )
-        body = b""
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body's chunks as they arrive; `invalid_json` if the client leaves mid-body."""
         more = True
         while more:
             message = await self._receive()
             if message["type"] == "http.disconnect":
-                raise InvalidInput("invalid_json", "the client went away mid-body")
-            body += message.get("body", b"")
+                raise InvalidInput(ErrorCode.INVALID_JSON, "the client went away mid-body")
+            yield message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                raise InvalidInput(
-                    "invalid_json", "the body must be a JSON object of at most 4096 bytes"
-                )
-        try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise InvalidInput("invalid_json", "the body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise InvalidInput("invalid_json", "the body must be a JSON object")
-        return value
 
 
 def join_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -1,8 +1,12 @@
-"""Session routes: logout (the seed), /me, email sign-in, health."""
+"""Session handlers: logout (the seed), /me, email sign-in, health and readiness."""
 
 from __future__ import annotations
 
-from ..errors import StoreUnavailable
+from typing import cast
+
+from ..api import types as t
+from ..errors import ErrorCode, StoreUnavailable
+from ..limits import Provider
 from ..logs import JsonLog
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
@@ -11,9 +15,11 @@ from ..store import Store
 from .cookies import CSRF, SESSION, CookiePolicy
 from .error_codes import error_response
 from .request import Request
-from .responses import Response, json_response, ok
-from .routing import Guard, Route
-from .views import key_json, user_json
+from .responses import Response
+from .routing import Call, Handler
+from .views import key_view, user_view
+
+OK = t.Ok()
 
 
 class AuthRoutes:
@@ -33,20 +39,19 @@ class AuthRoutes:
         self._cookies = cookies
         self._log = log
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v1/auth/logout", {"POST": self.logout}),
-            Route("/v1/auth/me", {"GET": self.me}),
-            Route("/v1/auth/email/start", {"POST": self.email_start}, Guard.SIGN_IN, "email_start"),
-            Route(
-                "/v1/auth/email/verify", {"POST": self.email_verify}, Guard.SIGN_IN, "email_verify"
-            ),
-            Route("/healthz", {"GET": self.healthz}),
-            Route("/readyz", {"GET": self.readyz}),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "logout": self.logout,
+            "getMe": self.me,
+            "startEmailSignIn": self.email_start,
+            "verifyEmailSignIn": self.email_verify,
+            "getHealth": self.healthz,
+            "getReadiness": self.readyz,
+        }
 
-    async def logout(self, request: Request, _: dict[str, str]) -> Response:
-        """Spec §2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
+    async def logout(self, call: Call) -> t.Ok | Response:
+        """Spec 2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
+        request = call.request
         if SESSION in request.cookie_conflicts:
             tokens = [token for token in request.cookie_values(SESSION) if token]
         else:
@@ -58,73 +63,63 @@ class AuthRoutes:
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
-                self._log.error("logout_failed", request_id=request.request_id)
-                return error_response("logout_failed", request.request_id)
+                self._log.error(ErrorCode.LOGOUT_FAILED, request_id=request.request_id)
+                return error_response(ErrorCode.LOGOUT_FAILED, request.request_id)
             self._log.info("logout", request_id=request.request_id, revoked=revoked)
-        response = ok()
-        for cookie in self._cookies.clear_session_pair(request):
-            response.set_cookie(cookie)
-        return response
+        call.cookies += self._cookies.clear_session_pair(request)
+        return OK
 
-    async def me(self, request: Request, _: dict[str, str]) -> Response:
+    async def me(self, call: Call) -> t.Me:
         now = utcnow()
-        token = request.cookies.get(SESSION)
-        session = await self._sessions.authenticate(token, now)
+        session = call.live
         refreshed_until = await self._sessions.slide(session, now)
         issued = await self._keys.ensure_default(session.user.id, session.default_key, now)
-        default_key = key_json(issued.key)
+        default_key = key_view(issued.key, t.DefaultKey)
         if issued.raw is not None:
-            default_key["raw"] = issued.raw
-            default_key["created"] = True
-        response = json_response(
-            200,
-            {
-                "user": user_json(session.user),
-                "provider": session.user.provider,
-                "default_key": default_key,
-            },
-        )
+            default_key.raw = issued.raw
+            default_key.created = True
+        token = call.request.cookies.get(SESSION)
         if refreshed_until is not None and token is not None:
             # Same values, new lifetime; the CSRF cookie is re-issued only if it is the one bound.
-            csrf = request.cookies.get(CSRF)
+            csrf = call.request.cookies.get(CSRF)
             if csrf and not csrf_bound(session, csrf):
                 csrf = None
             max_age = round((refreshed_until - now).total_seconds())
-            for cookie in self._cookies.session_pair(request, token, csrf, max_age):
-                response.set_cookie(cookie)
-        return response
+            call.cookies += self._cookies.session_pair(call.request, token, csrf, max_age)
+        return t.Me(
+            user=user_view(session.user),
+            provider=cast(Provider, session.user.provider),
+            default_key=default_key,
+        )
 
-    async def email_start(self, request: Request, _: dict[str, str]) -> Response:
-        body = await request.json_object()
-        request_id = await self._email.start(body.get("email"))
-        return json_response(200, {"request_id": request_id})
+    async def email_start(self, call: Call) -> t.EmailStarted:
+        body: t.EmailStartRequest = call.body
+        return t.EmailStarted(await self._email.start(body.email))
 
-    async def email_verify(self, request: Request, _: dict[str, str]) -> Response:
-        body = await request.json_object()
+    async def email_verify(self, call: Call) -> t.SignedIn:
+        body: t.EmailVerifyRequest = call.body
         issued = await self._email.verify(
-            body.get("request_id"), body.get("code"), request.cookies.get(SESSION)
+            body.request_id, body.code, call.request.cookies.get(SESSION)
         )
         self._log.info(
-            "login", request_id=request.request_id, provider="email", user_id=issued.user.id
+            "login", request_id=call.request.request_id, provider="email", user_id=issued.user.id
         )
-        return self.signed_in(request, issued)
+        return self.signed_in(call, issued)
 
-    def signed_in(self, request: Request, issued: IssuedSession) -> Response:
+    def signed_in(self, call: Call, issued: IssuedSession) -> t.SignedIn:
         """The `{"user": …}` answer of every sign-in, with both fresh cookies."""
-        response = json_response(200, {"user": user_json(issued.user)})
-        for cookie in session_cookies(self._cookies, request, issued):
-            response.set_cookie(cookie)
-        return response
+        call.cookies += session_cookies(self._cookies, call.request, issued)
+        return t.SignedIn(user_view(issued.user))
 
-    async def healthz(self, request: Request, _: dict[str, str]) -> Response:
-        return ok()
+    async def healthz(self, call: Call) -> t.Ok:
+        return OK
 
-    async def readyz(self, request: Request, _: dict[str, str]) -> Response:
+    async def readyz(self, call: Call) -> t.Readiness | Response:
         try:
             await self._store.ping()
         except StoreUnavailable:
-            return error_response("not_ready", request.request_id)
-        return json_response(200, {"ok": True, "database": "up"})
+            return error_response(ErrorCode.NOT_READY, call.request.request_id)
+        return t.Readiness(ok=True, database="up")
 
 
 def session_cookies(cookies: CookiePolicy, request: Request, issued: IssuedSession) -> list[bytes]:

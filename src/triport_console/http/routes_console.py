@@ -1,4 +1,4 @@
-"""The console page (static files shipped in the package) and the document routes."""
+"""The console page (static files shipped in the package), its configuration and the document."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from importlib import resources
 
 import orjson
 
+from ..api import types as t
+from ..errors import ErrorCode
+from .error_codes import error_response
 from .openapi import document
-from .request import Request
-from .responses import Response, json_response
-from .routing import Route
+from .responses import Response
+from .routing import Call, Handler
 
 _TYPES = {
     ".html": b"text/html; charset=utf-8",
@@ -28,14 +30,12 @@ _PAGE_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-cache"),
 ]
-PAGE_PATHS = ("/", "/login", "/app/chains")
 
 
 class ConsoleRoutes:
     def __init__(self, public_url: str, google_enabled: bool, page_enabled: bool) -> None:
         self._openapi = orjson.dumps(document(public_url))
-        self._google_enabled = google_enabled
-        self._page_enabled = page_enabled
+        self._config = t.ConsoleConfig(google_enabled=google_enabled)
         self._files: dict[str, tuple[bytes, bytes]] = {}
         if page_enabled:
             folder = resources.files("triport_console.console").joinpath("static")
@@ -44,29 +44,35 @@ class ConsoleRoutes:
                 if entry.is_file() and suffix in _TYPES:
                     self._files[entry.name] = (_TYPES[suffix], entry.read_bytes())
 
-    def routes(self) -> list[Route]:
-        routes = [Route("/openapi.json", {"GET": self.openapi})]
-        if self._page_enabled and "index.html" in self._files:
-            routes += [Route(path, {"GET": self.page}) for path in PAGE_PATHS]
-            routes.append(Route("/console-static/{name}", {"GET": self.asset}))
-            routes.append(Route("/v1/console/config", {"GET": self.config}))
-        return routes
+    @property
+    def page_available(self) -> bool:
+        return "index.html" in self._files
 
-    async def openapi(self, request: Request, _: dict[str, str]) -> Response:
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "getOpenApi": self.openapi,
+            "getConsoleConfig": self.config,
+            "getConsoleRoot": self.page,
+            "getConsoleLogin": self.page,
+            "getConsoleApp": self.page,
+            "getConsoleAsset": self.asset,
+        }
+
+    async def openapi(self, call: Call) -> Response:
         return Response(200, self._openapi, [(b"content-type", b"application/json")])
 
-    async def config(self, request: Request, _: dict[str, str]) -> Response:
-        return json_response(200, {"google_enabled": self._google_enabled})
+    async def config(self, call: Call) -> t.ConsoleConfig:
+        return self._config
 
-    async def page(self, request: Request, _: dict[str, str]) -> Response:
-        return self._serve("index.html")
+    async def page(self, call: Call) -> Response:
+        return self._serve(call, "index.html")
 
-    async def asset(self, request: Request, params: dict[str, str]) -> Response:
-        return self._serve(params["name"])
+    async def asset(self, call: Call) -> Response:
+        return self._serve(call, call.params["name"])
 
-    def _serve(self, name: str) -> Response:
+    def _serve(self, call: Call, name: str) -> Response:
         found = self._files.get(name)
         if found is None:
-            return Response(404, b"not found", [(b"content-type", b"text/plain")])
+            return error_response(ErrorCode.ROUTE_NOT_FOUND, call.request.request_id)
         content_type, content = found
         return Response(200, content, [(b"content-type", content_type), *_PAGE_HEADERS])

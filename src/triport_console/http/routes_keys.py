@@ -1,67 +1,52 @@
-"""API key routes (spec §2.8): list, create, revoke, rotate. A console session is required."""
+"""API key handlers (spec 2.8): list, create, revoke, rotate. The edge has checked the session."""
 
 from __future__ import annotations
 
+from ..api import types as t
 from ..logs import JsonLog
-from ..models import LiveSession
 from ..services.api_keys import ApiKeyService
-from ..services.sessions import SessionService
-from .cookies import SESSION
-from .request import Request
-from .responses import Response, json_response, ok
-from .routing import Route
-from .views import key_json
+from .routing import Call, Handler
+from .views import key_view
 
 
 class KeyRoutes:
-    def __init__(self, sessions: SessionService, keys: ApiKeyService, log: JsonLog) -> None:
-        self._sessions = sessions
+    def __init__(self, keys: ApiKeyService, log: JsonLog) -> None:
         self._keys = keys
         self._log = log
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v1/keys", {"GET": self.list_keys, "POST": self.create}),
-            Route("/v1/keys/{id}", {"DELETE": self.revoke}),
-            Route("/v1/keys/{id}/rotate", {"POST": self.rotate}),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "listKeys": self.list_keys,
+            "createKey": self.create,
+            "revokeKey": self.revoke,
+            "rotateKey": self.rotate,
+        }
 
-    async def _mutation_session(self, request: Request) -> LiveSession:
-        """The edge has checked cookie == header and Origin; this checks the session binding."""
-        return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION), request.headers.get("x-csrf-token", "")
-        )
+    async def list_keys(self, call: Call) -> t.KeyList:
+        keys = await self._keys.list_keys(call.live.user.id)
+        return t.KeyList([key_view(key) for key in keys])
 
-    async def list_keys(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._sessions.authenticate(request.cookies.get(SESSION))
-        keys = await self._keys.list_keys(session.user.id)
-        return json_response(200, {"keys": [key_json(key) for key in keys]})
+    async def create(self, call: Call) -> t.CreatedKey:
+        body: t.CreateKeyRequest = call.body
+        issued = await self._keys.create(call.live.user.id, body.name, body.scopes, body.rate_limit)
+        self._logged(call, "key_created", issued.key.id)
+        assert issued.raw is not None
+        return t.CreatedKey(raw=issued.raw, key=key_view(issued.key))
 
-    async def create(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._mutation_session(request)
-        body = await request.json_object()
-        issued = await self._keys.create(
-            session.user.id, body.get("name"), body.get("scopes"), body.get("rate_limit")
-        )
-        self._logged(request, "key_created", session, issued.key.id)
-        return json_response(200, {"raw": issued.raw, "key": key_json(issued.key)})
+    async def revoke(self, call: Call) -> t.Ok:
+        key_id = call.params["id"]
+        revoked = await self._keys.revoke(call.live.user.id, key_id)
+        self._logged(call, "key_revoked" if revoked else "key_already_revoked", key_id)
+        return t.Ok()
 
-    async def revoke(self, request: Request, params: dict[str, str]) -> Response:
-        session = await self._mutation_session(request)
-        revoked = await self._keys.revoke(session.user.id, params["id"])
-        self._logged(
-            request, "key_revoked" if revoked else "key_already_revoked", session, params["id"]
-        )
-        return ok()
+    async def rotate(self, call: Call) -> t.RotatedKey:
+        issued = await self._keys.rotate(call.live.user.id, call.params["id"])
+        self._logged(call, "key_rotated", issued.key.id)
+        assert issued.raw is not None and issued.replaces is not None
+        return t.RotatedKey(old_id=issued.replaces, new=key_view(issued.key), raw=issued.raw)
 
-    async def rotate(self, request: Request, params: dict[str, str]) -> Response:
-        session = await self._mutation_session(request)
-        issued = await self._keys.rotate(session.user.id, params["id"])
-        self._logged(request, "key_rotated", session, issued.key.id)
-        return json_response(
-            200, {"old_id": issued.replaces, "new": key_json(issued.key), "raw": issued.raw}
-        )
-
-    def _logged(self, request: Request, event: str, session: LiveSession, key_id: str) -> None:
+    def _logged(self, call: Call, event: str, key_id: str) -> None:
         """Ids only: the secret never reaches a log line."""
-        self._log.info(event, request_id=request.request_id, user_id=session.user.id, key_id=key_id)
+        self._log.info(
+            event, request_id=call.request.request_id, user_id=call.live.user.id, key_id=key_id
+        )

@@ -1,26 +1,28 @@
-"""Wallet and Google sign-in routes (spec 2.5 to 2.7): thin adapters onto their services."""
+"""Wallet and Google sign-in handlers (spec 2.5 to 2.7): thin adapters onto their services."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import quote
 
+from ..api import types as t
+from ..api.endpoints import BY_OPERATION
 from ..errors import DomainError
 from ..logs import JsonLog
 from ..oidc import OidcError
-from ..services.google_login import CALLBACK_PATH, GoogleDisabled, GoogleLoginService
+from ..services.google_login import GoogleDisabled, GoogleLoginService
 from ..services.sessions import IssuedSession
 from ..services.wallet_login import WalletLoginService
 from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, SESSION, CookiePolicy
 from .error_codes import domain_error_response
-from .request import Request
-from .responses import Response, json_response, redirect
+from .responses import Response, redirect
 from .routes_auth import session_cookies
-from .routing import Guard, Route
+from .routing import Call, Handler
 
-SignedIn = Callable[[Request, IssuedSession], Response]
+SignedIn = Callable[[Call, IssuedSession], t.SignedIn]
 FLOW_COOKIE_SECONDS = 600  # spec 2.7: the state and verifier cookies live 10 minutes
-POST_LOGIN_PATH = "/app/chains"
+POST_LOGIN_PATH = BY_OPERATION["getConsoleApp"].path
+LOGIN_PATH = BY_OPERATION["getConsoleLogin"].path
 
 
 class WalletRoutes:
@@ -29,35 +31,23 @@ class WalletRoutes:
         self._signed_in = signed_in
         self._log = log
 
-    def routes(self) -> list[Route]:
-        return [
-            Route(
-                "/v1/auth/wallet/challenge",
-                {"POST": self.challenge},
-                Guard.SIGN_IN,
-                "wallet_challenge",
-            ),
-            Route("/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN, "wallet_verify"),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        return {"createWalletChallenge": self.challenge, "verifyWalletSignIn": self.verify}
 
-    async def challenge(self, request: Request, _: dict[str, str]) -> Response:
-        body = await request.json_object()
-        challenge = await self._wallet.challenge(body.get("address"), body.get("chain"))
-        return json_response(200, {"nonce": challenge.nonce, "message": challenge.message})
+    async def challenge(self, call: Call) -> t.WalletChallenge:
+        body: t.WalletChallengeRequest = call.body
+        challenge = await self._wallet.challenge(body.address, body.chain)
+        return t.WalletChallenge(nonce=challenge.nonce, message=challenge.message)
 
-    async def verify(self, request: Request, _: dict[str, str]) -> Response:
-        body = await request.json_object()
+    async def verify(self, call: Call) -> t.SignedIn:
+        body: t.WalletVerifyRequest = call.body
         issued = await self._wallet.verify(
-            body.get("nonce"),
-            body.get("address"),
-            body.get("chain"),
-            body.get("signature"),
-            request.cookies.get(SESSION),
+            body.nonce, body.address, body.chain, body.signature, call.request.cookies.get(SESSION)
         )
         self._log.info(
-            "login", request_id=request.request_id, provider="wallet", user_id=issued.user.id
+            "login", request_id=call.request.request_id, provider="wallet", user_id=issued.user.id
         )
-        return self._signed_in(request, issued)
+        return self._signed_in(call, issued)
 
 
 class GoogleRoutes:
@@ -69,17 +59,15 @@ class GoogleRoutes:
         self._console = console_url
         self._log = log
 
-    def routes(self) -> list[Route]:
-        return [
-            Route(GOOGLE_PATH + "start", {"GET": self.start}),
-            Route(CALLBACK_PATH, {"GET": self.callback}),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        return {"startGoogleSignIn": self.start, "finishGoogleSignIn": self.callback}
 
     def _to_login(self, code: str) -> Response:
-        return redirect(f"{self._console}/login?error={quote(code)}")
+        return redirect(f"{self._console}{LOGIN_PATH}?error={quote(code)}")
 
-    async def start(self, request: Request, _: dict[str, str]) -> Response:
+    async def start(self, call: Call) -> Response:
         """Send the browser to the provider, keeping state and PKCE verifier in cookies."""
+        request = call.request
         try:
             flow = await self._google.start()
         except GoogleDisabled as error:
@@ -98,8 +86,9 @@ class GoogleRoutes:
             )
         return response
 
-    async def callback(self, request: Request, _: dict[str, str]) -> Response:
+    async def callback(self, call: Call) -> Response:
         """Finish the flow; the flow cookies are cleared on every outcome."""
+        request = call.request
         try:
             issued = await self._google.callback(
                 request.query,

@@ -1,30 +1,51 @@
-"""A tiny router: exact paths in a dict, `{param}` templates matched segment by segment."""
+"""The router, built from the endpoint table: exact paths in a dict, `{param}` templates matched
+segment by segment, and per path the handler of each method."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+from msgspec import Struct
+
+from ..api.endpoints import Endpoint, Feature
+from ..models import LiveSession
 from .request import Request
 from .responses import Response
 
-Handler = Callable[[Request, dict[str, str]], Awaitable[Response]]
+
+@dataclass(slots=True)
+class Call:
+    """One request as a handler sees it, after the edge has run the endpoint's guard."""
+
+    request: Request
+    params: dict[str, str]
+    body: Any = None  # the endpoint's request structure, decoded and type-checked
+    session: LiveSession | None = None  # set for Guard.SESSION endpoints
+    cookies: list[bytes] = field(default_factory=list)  # Set-Cookie values for a success
+
+    @property
+    def live(self) -> LiveSession:
+        if self.session is None:  # pragma: no cover - the edge sets it for Guard.SESSION
+            raise RuntimeError("handler of a Guard.SESSION endpoint called without a session")
+        return self.session
 
 
-class Guard(Enum):
-    SESSION = "session"  # CSRF on mutations when a session cookie is present
-    SIGN_IN = "sign_in"  # the same, plus the Origin rule even without a session (login CSRF)
+# A handler answers with the endpoint's response structure (sent as 200 JSON) or a Response.
+Handler = Callable[[Call], Awaitable[Struct | Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    endpoint: Endpoint
+    handler: Handler
 
 
 @dataclass(frozen=True)
 class Route:
     path: str
-    methods: dict[str, Handler]
-    guard: Guard = Guard.SESSION
-    # A per-client-address abuse-limit bucket (config.RATE_LIMIT_VARIABLES), counted by the app
-    # before the handler runs; None for routes without one.
-    limit: str | None = None
+    methods: dict[str, Operation]
 
     @property
     def allow(self) -> bytes:
@@ -34,8 +55,8 @@ class Route:
             methods.add("HEAD")
         return ", ".join(sorted(methods)).encode()
 
-    def handler(self, method: str) -> Handler | None:
-        """The handler for `method`; HEAD runs the GET handler (the body is dropped on sending)."""
+    def operation(self, method: str) -> Operation | None:
+        """The operation for `method`; HEAD runs GET's (the body is dropped on sending)."""
         found = self.methods.get(method)
         if found is None and method == "HEAD":
             return self.methods.get("GET")
@@ -49,6 +70,29 @@ class Router:
         self._templates = [
             (route.path.strip("/").split("/"), route) for route in routes if "{" in route.path
         ]
+
+    @classmethod
+    def build(
+        cls,
+        endpoints: Iterable[Endpoint],
+        handlers: Mapping[str, Handler],
+        features: frozenset[Feature],
+    ) -> Router:
+        """One route per path; every served endpoint needs its handler and vice versa."""
+        by_path: dict[str, dict[str, Operation]] = {}
+        served: set[str] = set()
+        for endpoint in endpoints:
+            if endpoint.feature is not None and endpoint.feature not in features:
+                continue
+            handler = handlers.get(endpoint.operation_id)
+            if handler is None:
+                raise LookupError(f"no handler for operation {endpoint.operation_id}")
+            by_path.setdefault(endpoint.path, {})[endpoint.method] = Operation(endpoint, handler)
+            served.add(endpoint.operation_id)
+        unknown = set(handlers) - {e.operation_id for e in endpoints}
+        if unknown:
+            raise LookupError(f"handlers for operations not in the table: {sorted(unknown)}")
+        return cls([Route(path, methods) for path, methods in by_path.items()])
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
         route = self._exact.get(path)

@@ -7,7 +7,6 @@ a client presents.
 from __future__ import annotations
 
 import contextlib
-import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, replace
@@ -15,23 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Settings
-from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from ..errors import Conflict, ErrorCode, InvalidInput, NotFound, StoreUnavailable
+from ..limits import MAX_KEY_NAME, MAX_RATE_LIMIT, MAX_SCOPES, SCOPES
 from ..models import ApiKey, NewApiKey, User
 from ..store import Store
-from ..tokens import api_key_prefix, new_api_key_secret, sha256
+from ..tokens import api_key_prefix, is_api_key_secret, is_uuid, new_api_key_secret, sha256
 from .sessions import utcnow
 
 ALL_SCOPES = ("*",)
-# The public aliases a key may be limited to; "*" is every chain.
-SCOPES = frozenset({"*", "solana:rpc", "eth:rpc", "polygon:rpc", "op:rpc", "bsc:rpc"})
-MAX_SCOPES = 32
-MAX_NAME = 80
-MAX_RATE_LIMIT = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 # A busy key is read many times a second; recording its use at most once a minute keeps the
 # data plane's lookups reads instead of turning each one into a durable write.
 TOUCH_INTERVAL = timedelta(minutes=1)
-_SECRET = re.compile(r"nl_live_[0-9a-f]{64}")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +54,8 @@ def new_key(
 def key_id(value: str) -> str:
     """The canonical (lower-case, hyphenated) UUID, or `invalid_id`."""
     canonical = value.lower()
-    if not _UUID.fullmatch(canonical):
-        raise InvalidInput("invalid_id")
+    if not is_uuid(canonical):
+        raise InvalidInput(ErrorCode.INVALID_ID, "not a UUID")
     return canonical
 
 
@@ -70,10 +63,8 @@ def key_name(value: Any) -> str:
     name = value.strip() if isinstance(value, str) else ""
     # len() counts code points, so "é" is one character however it is encoded. Control
     # characters are refused: a name is one line of text, and PostgreSQL cannot store NUL.
-    if not 1 <= len(name) <= MAX_NAME or any(unicodedata.category(c) == "Cc" for c in name):
-        raise InvalidInput(
-            "invalid_name", f"name must be 1 to {MAX_NAME} characters without control characters"
-        )
+    if not 1 <= len(name) <= MAX_KEY_NAME or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput(ErrorCode.INVALID_NAME, "empty, too long or control characters")
     return name
 
 
@@ -82,14 +73,12 @@ def key_scopes(value: Any) -> tuple[str, ...]:
     if value is None or value == []:
         return ALL_SCOPES
     if not isinstance(value, list):
-        raise InvalidInput("invalid_scope", "scopes must be a list of strings")
+        raise InvalidInput(ErrorCode.INVALID_SCOPE, "scopes must be a list of strings")
     if len(value) > MAX_SCOPES:
-        raise InvalidInput("too_many_scopes")
+        raise InvalidInput(ErrorCode.TOO_MANY_SCOPES)
     for scope in value:
         if not isinstance(scope, str) or scope not in SCOPES:
-            raise InvalidInput(
-                "invalid_scope", "each scope must be one of " + ", ".join(sorted(SCOPES))
-            )
+            raise InvalidInput(ErrorCode.INVALID_SCOPE, "unknown scope")
     return tuple(dict.fromkeys(value))
 
 
@@ -98,9 +87,7 @@ def key_rate_limit(value: Any) -> int:
     if value is None:
         return 0
     if not isinstance(value, int) or isinstance(value, bool) or value > MAX_RATE_LIMIT:
-        raise InvalidInput(
-            "invalid_rate_limit", f"rate_limit must be an integer no larger than {MAX_RATE_LIMIT}"
-        )
+        raise InvalidInput(ErrorCode.INVALID_RATE_LIMIT, "not an integer, or too large")
     return max(0, value)
 
 
@@ -139,7 +126,7 @@ class ApiKeyService:
         )
         created = await self._store.create_key(user_id, record, self._max_active)
         if created is None:
-            raise Conflict("too_many_keys")
+            raise Conflict(ErrorCode.TOO_MANY_KEYS)
         return IssuedKey(created, secret)
 
     async def _owned(self, user_id: str, raw_id: str) -> ApiKey:
@@ -158,7 +145,7 @@ class ApiKeyService:
         if key.status != "active":
             return False
         if key.is_default:
-            raise Conflict("cannot_revoke_default")
+            raise Conflict(ErrorCode.CANNOT_REVOKE_DEFAULT)
         return await self._store.revoke_key(user_id, key.id, utcnow())
 
     async def rotate(self, user_id: str, raw_id: str) -> IssuedKey:
@@ -170,12 +157,12 @@ class ApiKeyService:
         """
         old = await self._owned(user_id, raw_id)
         if old.status != "active":
-            raise Conflict("key_revoked")
+            raise Conflict(ErrorCode.KEY_REVOKED)
         now = utcnow()
         successor, secret = new_key(old.name, old.scopes, old.rate_limit, old.is_default, now)
         rotated = await self._store.rotate_key(user_id, old.id, successor, now)
         if rotated is None:
-            raise Conflict("key_revoked")
+            raise Conflict(ErrorCode.KEY_REVOKED)
         return IssuedKey(rotated, secret, replaces=old.id)
 
     async def authenticate_key(
@@ -188,7 +175,7 @@ class ApiKeyService:
         `last_used_at` at most once per TOUCH_INTERVAL per key; that bookkeeping is best effort,
         so a database that cannot take writes still authenticates keys.
         """
-        if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
+        if not isinstance(secret, str) or not is_api_key_secret(secret):
             return None  # a missing header (None) or a non-string is no key, never a TypeError
         found = await self._store.find_active_key(sha256(secret))
         if found is None:

@@ -10,7 +10,8 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from ..config import Settings
-from ..errors import DeliveryFailed, InvalidInput, RateLimited, StoreUnavailable
+from ..errors import DeliveryFailed, ErrorCode, InvalidInput, RateLimited, StoreUnavailable
+from ..limits import LOGIN_CODE_PATTERN, MAX_EMAIL, MAX_EMAIL_LOCAL
 from ..mail import Mailer
 from ..models import LoginCode
 from ..store import CodeOutcome, Store
@@ -28,7 +29,7 @@ MAX_WRONG_CODES = 5
 _ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _PLAIN_MAILBOX = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
-_CODE = re.compile(r"[0-9]{6}")
+_CODE = re.compile(LOGIN_CODE_PATTERN)
 
 
 def normalise_email(value: object) -> str:
@@ -39,7 +40,7 @@ def normalise_email(value: object) -> str:
     plain `local@domain` (display names, comments, quoted or bracketed parts, lists) is refused.
     """
     if not isinstance(value, str):
-        raise InvalidInput("invalid_email", "email must be a string")
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email must be a string")
     email = value.strip().lower()
     try:
         checked = validate_email(
@@ -52,21 +53,25 @@ def normalise_email(value: object) -> str:
             allow_empty_local=False,
         )
     except EmailNotValidError:
-        raise InvalidInput("invalid_email", "email is not a valid address") from None
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email is not a valid address") from None
     mailbox = (checked.ascii_email or "").lower()
     local = mailbox.partition("@")[0]
-    if len(mailbox) > 254 or len(local) > 64 or not _PLAIN_MAILBOX.fullmatch(mailbox):
-        raise InvalidInput("invalid_email", "email is not a valid address")
+    if (
+        len(mailbox) > MAX_EMAIL
+        or len(local) > MAX_EMAIL_LOCAL
+        or not _PLAIN_MAILBOX.fullmatch(mailbox)
+    ):
+        raise InvalidInput(ErrorCode.INVALID_EMAIL, "email is not a valid address")
     return mailbox
 
 
 def parse_request_id(value: object) -> str:
     if not isinstance(value, str) or len(value) != 36:
-        raise InvalidInput("invalid_request", "request_id must be a UUID")
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "request_id must be a UUID")
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise InvalidInput("invalid_request", "request_id must be a UUID") from None
+        raise InvalidInput(ErrorCode.INVALID_REQUEST, "request_id must be a UUID") from None
 
 
 class EmailLoginService:
@@ -110,7 +115,7 @@ class EmailLoginService:
     ) -> IssuedSession:
         request_id = parse_request_id(request_id_value)
         if not isinstance(code_value, str) or not _CODE.fullmatch(code_value):
-            raise InvalidInput("invalid_code", "code must be the 6 digits from the email")
+            raise InvalidInput(ErrorCode.INVALID_CODE, "code must be the 6 digits from the email")
         now = utcnow()
         session, token, csrf_token = self._sessions.prepare(now, replaces)
         result = await self._store.complete_email_login(
@@ -120,7 +125,9 @@ class EmailLoginService:
             session,
         )
         if result.outcome is CodeOutcome.INVALID_REQUEST:
-            raise InvalidInput("invalid_request", "unknown, expired, used or locked request")
+            raise InvalidInput(
+                ErrorCode.INVALID_REQUEST, "unknown, expired, used or locked request"
+            )
         if result.outcome is CodeOutcome.WRONG_CODE or result.user is None:
-            raise InvalidInput("invalid_code", "the code is wrong")
+            raise InvalidInput(ErrorCode.INVALID_CODE, "the code is wrong")
         return IssuedSession(result.user, token, csrf_token, session.expires_at)

@@ -10,26 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..config import Settings
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..models import Identity
 from ..oidc import AuthorizationRequest, OidcClient
 from ..store import Store
 from .sessions import IssuedSession, SessionService, utcnow
 
-CALLBACK_PATH = "/v1/auth/google/callback"
-
 
 class GoogleDisabled(DomainError):
     """No client id is configured (TRIPORT_GOOGLE_CLIENT_ID)."""
 
-    code = "google_disabled"
+    code = ErrorCode.GOOGLE_DISABLED
 
 
 class GoogleLoginService:
-    def __init__(self, store: Store, sessions: SessionService, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, sessions: SessionService, settings: Settings, callback_path: str
+    ) -> None:
         self._store = store
         self._sessions = sessions
-        self._redirect_uri = settings.public_url + CALLBACK_PATH
+        self._redirect_uri = settings.public_url + callback_path
         self._oidc = (
             OidcClient(
                 settings.google_issuer, settings.google_client_id, settings.google_client_secret

@@ -31,9 +31,9 @@ class RevokeOutcome(enum.Enum):
 
 
 class CodeOutcome(enum.Enum):
-    SIGNED_IN = "signed_in"
-    WRONG_CODE = "wrong_code"  # counted; the request locks at the limit
-    INVALID_REQUEST = "invalid_request"  # unknown, expired, used or locked
+    SIGNED_IN = enum.auto()
+    WRONG_CODE = enum.auto()  # counted; the request locks at the limit
+    INVALID_REQUEST = enum.auto()  # unknown, expired, used or locked
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,24 @@ from ._exceptions import (
     InvalidRequestError,
     LogoutFailedError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     TriportError,
 )
-from ._models import Challenge, CreatedKey, DefaultKey, Key, Me, RotatedKey, User
+from ._models import (
+    Challenge,
+    CreatedKey,
+    DefaultKey,
+    EmailStartResult,
+    Key,
+    KeyList,
+    Me,
+    OkResult,
+    RotatedKey,
+    SignInResult,
+    User,
+)
 from ._version import __version__
 from ._wallet import EvmSigner, SolanaSigner, Wallet, WalletMessageError, WalletSigner
 
@@ -35,15 +48,20 @@ __all__ = [
     "CreatedKey",
     "CsrfError",
     "DefaultKey",
+    "EmailStartResult",
     "EvmSigner",
     "InvalidRequestError",
     "Key",
+    "KeyList",
     "LogoutFailedError",
     "Me",
     "NotFoundError",
+    "OkResult",
+    "PermissionDeniedError",
     "RateLimitError",
     "RotatedKey",
     "ServerError",
+    "SignInResult",
     "SolanaSigner",
     "TriportError",
     "User",

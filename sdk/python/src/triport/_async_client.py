@@ -11,8 +11,17 @@ from typing import TypeVar
 import httpx
 
 from ._base_client import BaseConsoleClient
-from ._core import Operation, Sleep
-from ._models import Challenge, CreatedKey, Key, Me, RotatedKey, User
+from ._core import Operation, Sleep, Timeout
+from ._models import (
+    Challenge,
+    CreatedKey,
+    EmailStartResult,
+    KeyList,
+    Me,
+    OkResult,
+    RotatedKey,
+    SignInResult,
+)
 from ._wallet import WalletSigner
 
 __all__ = ["AsyncConsoleClient"]
@@ -71,7 +80,10 @@ class AsyncConsoleClient(BaseConsoleClient[httpx.AsyncClient]):
 
 
 class AsyncAuth:
-    """``console.auth``: sign-in, the current session, and logout."""
+    """``console.auth``: sign-in, the current session, and logout.
+
+    Every call takes ``timeout=`` (seconds or an ``httpx.Timeout``) to override the client's.
+    """
 
     def __init__(self, client: AsyncConsoleClient) -> None:
         self._run = client._run
@@ -79,29 +91,50 @@ class AsyncAuth:
         self.wallet = AsyncWalletAuth(client)
         """``console.auth.wallet``: sign in with a wallet key held by this program."""
 
-    async def email_start(self, email: str) -> str:
-        """Mail a 6-digit code to ``email``; returns the ``request_id`` to verify it with."""
-        return await self._run(self._core.email_start(email))
+    async def email_start(self, email: str, *, timeout: Timeout | None = None) -> EmailStartResult:
+        """Mail a 6-digit code to ``email``; pass the result's ``request_id`` to email_verify."""
+        return await self._run(self._core.email_start(email, timeout))
 
-    async def email_verify(self, request_id: str, code: str) -> User:
+    async def email_verify(
+        self, request_id: str, code: str, *, timeout: Timeout | None = None
+    ) -> SignInResult:
         """Exchange the mailed code for a session (the client keeps its cookies)."""
-        return await self._run(self._core.email_verify(request_id, code))
+        return await self._run(self._core.email_verify(request_id, code, timeout))
 
-    async def wallet_challenge(self, address: str, chain: str) -> Challenge:
+    async def wallet_challenge(
+        self, address: str, chain: str, *, timeout: Timeout | None = None
+    ) -> Challenge:
         """Get a message to sign with the wallet of ``address`` (``chain``: evm or solana)."""
-        return await self._run(self._core.wallet_challenge(address, chain))
+        return await self._run(self._core.wallet_challenge(address, chain, timeout))
 
-    async def wallet_verify(self, nonce: str, address: str, chain: str, signature: str) -> User:
+    async def wallet_verify(
+        self,
+        nonce: str,
+        address: str,
+        chain: str,
+        signature: str,
+        *,
+        timeout: Timeout | None = None,
+    ) -> SignInResult:
         """Exchange the signed challenge for a session."""
-        return await self._run(self._core.wallet_verify(nonce, address, chain, signature))
+        return await self._run(self._core.wallet_verify(nonce, address, chain, signature, timeout))
 
-    async def me(self) -> Me:
+    async def me(self, *, timeout: Timeout | None = None) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
-        return await self._run(self._core.me())
+        return await self._run(self._core.me(timeout))
 
-    async def logout(self, *, deadline: float | None = None) -> None:
-        """Revoke the session, retrying until the server confirms it (see ``LogoutFailedError``)."""
-        return await self._run(self._core.logout(deadline))
+    def google_start_url(self) -> str:
+        """Where to send the browser to start Google sign-in (a full-page navigation)."""
+        return self._core.google_start_url()
+
+    async def logout(
+        self, *, deadline: float | None = None, timeout: Timeout | None = None
+    ) -> OkResult:
+        """Revoke the session, retrying until the server confirms it (see ``LogoutFailedError``).
+
+        ``deadline`` (seconds) bounds all attempts together, ``timeout`` each one.
+        """
+        return await self._run(self._core.logout(deadline, timeout))
 
 
 class AsyncWalletAuth:
@@ -111,40 +144,45 @@ class AsyncWalletAuth:
         self._run = client._run
         self._core = client._core
 
-    async def sign_in(self, signer: WalletSigner, *, domain: str | None = None) -> User:
+    async def sign_in(
+        self, signer: WalletSigner, *, domain: str | None = None, timeout: Timeout | None = None
+    ) -> SignInResult:
         """Sign in with ``signer``: an eth-account ``LocalAccount``, a PyNaCl ``SigningKey``, or
         a :class:`triport.Wallet`. The SDK asks for a challenge, checks that the message is a
         standard sign-in for this address (and for ``domain``, the console's host, if given),
-        signs it locally and trades the signature for a session. Raises
+        signs it locally and trades the signature for a session (``timeout=`` applies to each
+        of the two calls). Raises
         :class:`triport.WalletMessageError` (nothing signed) for any other message.
         """
-        return await self._run(self._core.wallet_sign_in(signer, domain))
+        return await self._run(self._core.wallet_sign_in(signer, domain, timeout))
 
 
 class AsyncKeys:
-    """``console.keys``: the API keys of the signed-in user."""
+    """``console.keys``: the API keys of the signed-in user (``timeout=`` as in ``auth``)."""
 
     def __init__(self, client: AsyncConsoleClient) -> None:
         self._run = client._run
         self._core = client._core
 
-    async def list(self) -> builtins.list[Key]:
-        """All keys, active and revoked, newest first."""
-        return await self._run(self._core.list_keys())
+    async def list(self, *, timeout: Timeout | None = None) -> KeyList:
+        """All keys, active and revoked, newest first, in ``.keys``."""
+        return await self._run(self._core.list_keys(timeout))
 
     async def create(
         self,
         name: str,
         scopes: builtins.list[str] | None = None,
         rate_limit: int | None = None,
+        *,
+        timeout: Timeout | None = None,
     ) -> CreatedKey:
         """Create a key; ``raw`` in the result is the only copy of its secret."""
-        return await self._run(self._core.create_key(name, scopes, rate_limit))
+        return await self._run(self._core.create_key(name, scopes, rate_limit, timeout))
 
-    async def revoke(self, id: str) -> None:
-        """Revoke a key (idempotent)."""
-        return await self._run(self._core.revoke_key(id))
+    async def revoke(self, id: str, *, timeout: Timeout | None = None) -> OkResult:
+        """Revoke a key (idempotent: an already revoked key is a success too)."""
+        return await self._run(self._core.revoke_key(id, timeout))
 
-    async def rotate(self, id: str) -> RotatedKey:
+    async def rotate(self, id: str, *, timeout: Timeout | None = None) -> RotatedKey:
         """Revoke a key and create its replacement in one step."""
-        return await self._run(self._core.rotate_key(id))
+        return await self._run(self._core.rotate_key(id, timeout))

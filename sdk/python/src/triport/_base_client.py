@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from ._core import DEFAULT_TIMEOUT, ConsoleCore
+from ._core import DEFAULT_TIMEOUT, ConsoleCore, Timeout
 from ._retry import DEFAULT_LOGOUT_DEADLINE, DEFAULT_MAX_RETRIES
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
@@ -26,7 +26,7 @@ class BaseConsoleClient(Generic[HttpT]):
         self,
         base_url: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         logout_deadline: float = DEFAULT_LOGOUT_DEADLINE,
         session_file: str | os.PathLike[str] | None = None,

@@ -33,11 +33,13 @@ from ._models import (
     JSON,
     Challenge,
     CreatedKey,
-    Key,
+    EmailStartResult,
+    KeyList,
     Me,
+    OkResult,
     ResponseShapeError,
     RotatedKey,
-    User,
+    SignInResult,
 )
 from ._retry import (
     MIN_ATTEMPT_SECONDS,
@@ -70,6 +72,12 @@ class Sleep:
 Step: TypeAlias = httpx.Request | Sleep
 Outcome: TypeAlias = httpx.Response | httpx.TransportError | None
 Operation: TypeAlias = Generator[Step, Outcome, T]
+# A per-request timeout: seconds, or an ``httpx.Timeout`` for its connect/read/write/pool parts.
+Timeout: TypeAlias = float | httpx.Timeout
+
+
+def as_timeout(timeout: Timeout) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
 def resolve_base_url(base_url: str | None) -> str:
@@ -93,6 +101,7 @@ def _decode(response: httpx.Response) -> JSON:
             status=response.status_code,
             code="invalid_response",
             request_id=response.headers.get("x-request-id"),
+            headers=response.headers,
         )
     return data
 
@@ -108,7 +117,7 @@ class ConsoleCore:
         self,
         base_url: str | None,
         *,
-        timeout: float | httpx.Timeout,
+        timeout: Timeout,
         max_retries: int,
         logout_deadline: float,
         session_file: str | os.PathLike[str] | None,
@@ -118,7 +127,7 @@ class ConsoleCore:
         if logout_deadline <= 0:
             raise ValueError("logout_deadline must be > 0")
         self.base_url = resolve_base_url(base_url)
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.timeout = as_timeout(timeout)
         self.max_retries = max_retries
         self.logout_deadline = logout_deadline
         self.cookies = SessionCookies(self.base_url, resolve_session_file(session_file))
@@ -156,11 +165,17 @@ class ConsoleCore:
             extensions={"timeout": (timeout or self.timeout).as_dict()},
         )
 
-    def call(self, method: str, path: str, body: JSON | None = None) -> Operation[JSON]:
-        """One API call; retried only when that cannot do anything twice (GET, DELETE)."""
+    def call(
+        self, method: str, path: str, body: JSON | None = None, timeout: Timeout | None = None
+    ) -> Operation[JSON]:
+        """One API call; retried only when that cannot do anything twice (GET, DELETE).
+
+        ``timeout`` overrides the client's timeout for each attempt of this call.
+        """
+        each = as_timeout(timeout) if timeout is not None else None
         attempt = 0
         while True:
-            outcome = yield self.build(method, path, body)
+            outcome = yield self.build(method, path, body, timeout=each)
             if isinstance(outcome, httpx.Response):
                 self.cookies.update(outcome.headers.get_list("set-cookie"))
                 if outcome.is_success:
@@ -180,10 +195,15 @@ class ConsoleCore:
             yield Sleep(delay)
 
     def typed(
-        self, method: str, path: str, body: JSON | None, parse: Callable[[JSON], T]
+        self,
+        method: str,
+        path: str,
+        body: JSON | None,
+        parse: Callable[[JSON], T],
+        timeout: Timeout | None = None,
     ) -> Operation[T]:
         """``call`` then ``parse``; a body of the wrong shape becomes ``invalid_response``."""
-        data = yield from self.call(method, path, body)
+        data = yield from self.call(method, path, body, timeout)
         try:
             return parse(data)
         except ResponseShapeError as exc:
@@ -195,12 +215,16 @@ class ConsoleCore:
 
     # -- logout: the seed's retry rule ------------------------------------------------------
 
-    def logout(self, deadline: float | None = None) -> Operation[None]:
+    def logout(
+        self, deadline: float | None = None, timeout: Timeout | None = None
+    ) -> Operation[OkResult]:
         """Retry until a 200 proves the session row revoked, or until ``deadline`` seconds pass.
 
         Only a 200 forgets the cookies: after ``logout_failed``, a timeout or a lost connection
         the session may still be live, and the cookie is what lets a later call revoke it.
+        ``timeout`` bounds each attempt (never beyond the deadline).
         """
+        each = as_timeout(timeout) if timeout is not None else self.timeout
         limit = self.logout_deadline if deadline is None else deadline
         if limit <= 0:
             raise ValueError("deadline must be > 0")
@@ -208,7 +232,7 @@ class ConsoleCore:
         attempts = 0
         while True:
             # No single attempt may outlive the deadline.
-            timeout = _capped(self.timeout, ends_at - time.monotonic())
+            timeout = _capped(each, ends_at - time.monotonic())
             outcome = yield self.build("POST", "/v1/auth/logout", timeout=timeout)
             attempts += 1
             floor = 0.0
@@ -216,7 +240,8 @@ class ConsoleCore:
             if isinstance(outcome, httpx.Response):
                 if outcome.is_success:
                     self.cookies.clear()
-                    return None
+                    # A 200 is final whatever its body (a proxy may rewrite it): the row is revoked.
+                    return OkResult(ok=True)
                 error = _error(outcome)
                 # A 403 (CSRF) or another client error cannot be fixed by repeating the request.
                 if outcome.status_code < 500 and not isinstance(error, RateLimitError):
@@ -238,6 +263,7 @@ class ConsoleCore:
                     status=error.status,
                     code="logout_failed",
                     request_id=error.request_id,
+                    headers=error.headers,
                 )
                 failure.attempts = attempts
                 raise failure from (outcome if isinstance(outcome, Exception) else error)
@@ -248,56 +274,72 @@ class ConsoleCore:
 
     # -- the console operations -------------------------------------------------------------
 
-    def email_start(self, email: str) -> Operation[str]:
-        return self.typed("POST", "/v1/auth/email/start", {"email": email}, _request_id_of)
+    def email_start(self, email: str, timeout: Timeout | None) -> Operation[EmailStartResult]:
+        body = {"email": email}
+        return self.typed("POST", "/v1/auth/email/start", body, EmailStartResult.from_json, timeout)
 
-    def email_verify(self, request_id: str, code: str) -> Operation[User]:
+    def email_verify(
+        self, request_id: str, code: str, timeout: Timeout | None
+    ) -> Operation[SignInResult]:
         body = {"request_id": request_id, "code": code}
-        return self.typed("POST", "/v1/auth/email/verify", body, _user_of)
+        return self.typed("POST", "/v1/auth/email/verify", body, SignInResult.from_json, timeout)
 
-    def wallet_challenge(self, address: str, chain: str) -> Operation[Challenge]:
+    def wallet_challenge(
+        self, address: str, chain: str, timeout: Timeout | None
+    ) -> Operation[Challenge]:
         body = {"address": address, "chain": chain}
-        return self.typed("POST", "/v1/auth/wallet/challenge", body, Challenge.from_json)
+        return self.typed("POST", "/v1/auth/wallet/challenge", body, Challenge.from_json, timeout)
 
     def wallet_verify(
-        self, nonce: str, address: str, chain: str, signature: str
-    ) -> Operation[User]:
+        self, nonce: str, address: str, chain: str, signature: str, timeout: Timeout | None
+    ) -> Operation[SignInResult]:
         body = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
-        return self.typed("POST", "/v1/auth/wallet/verify", body, _user_of)
+        return self.typed("POST", "/v1/auth/wallet/verify", body, SignInResult.from_json, timeout)
 
-    def wallet_sign_in(self, signer: WalletSigner, domain: str | None) -> Operation[User]:
+    def wallet_sign_in(
+        self, signer: WalletSigner, domain: str | None, timeout: Timeout | None
+    ) -> Operation[SignInResult]:
         """Challenge, check the message names this signer, sign it locally, verify."""
         wallet = as_wallet(signer)
-        challenge = yield from self.wallet_challenge(wallet.address, wallet.chain)
+        challenge = yield from self.wallet_challenge(wallet.address, wallet.chain, timeout)
         check_message(wallet, challenge.nonce, challenge.message, domain)
         signature = wallet.sign(challenge.message)
-        user = yield from self.wallet_verify(
-            challenge.nonce, wallet.address, wallet.chain, signature
+        signed_in = yield from self.wallet_verify(
+            challenge.nonce, wallet.address, wallet.chain, signature, timeout
         )
-        return user
+        return signed_in
 
-    def me(self) -> Operation[Me]:
-        return self.typed("GET", "/v1/auth/me", None, Me.from_json)
+    def me(self, timeout: Timeout | None) -> Operation[Me]:
+        return self.typed("GET", "/v1/auth/me", None, Me.from_json, timeout)
 
-    def list_keys(self) -> Operation[list[Key]]:
-        return self.typed("GET", "/v1/keys", None, _keys_of)
+    def google_start_url(self) -> str:
+        """Where to send a browser to start Google sign-in (a navigation, not an API call)."""
+        return self.base_url + "/v1/auth/google/start"
+
+    def list_keys(self, timeout: Timeout | None) -> Operation[KeyList]:
+        return self.typed("GET", "/v1/keys", None, KeyList.from_json, timeout)
 
     def create_key(
-        self, name: str, scopes: list[str] | None, rate_limit: int | None
+        self,
+        name: str,
+        scopes: list[str] | None,
+        rate_limit: int | None,
+        timeout: Timeout | None,
     ) -> Operation[CreatedKey]:
         body: JSON = {"name": name}
         if scopes is not None:
             body["scopes"] = list(scopes)
         if rate_limit is not None:
             body["rate_limit"] = rate_limit
-        return self.typed("POST", "/v1/keys", body, CreatedKey.from_json)
+        return self.typed("POST", "/v1/keys", body, CreatedKey.from_json, timeout)
 
-    def revoke_key(self, key_id: str) -> Operation[None]:
-        return self.typed("DELETE", f"/v1/keys/{quote(key_id, safe='')}", None, _nothing)
+    def revoke_key(self, key_id: str, timeout: Timeout | None) -> Operation[OkResult]:
+        path = f"/v1/keys/{quote(key_id, safe='')}"
+        return self.typed("DELETE", path, None, OkResult.from_json, timeout)
 
-    def rotate_key(self, key_id: str) -> Operation[RotatedKey]:
+    def rotate_key(self, key_id: str, timeout: Timeout | None) -> Operation[RotatedKey]:
         path = f"/v1/keys/{quote(key_id, safe='')}/rotate"
-        return self.typed("POST", path, None, RotatedKey.from_json)
+        return self.typed("POST", path, None, RotatedKey.from_json, timeout)
 
 
 def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
@@ -311,31 +353,9 @@ def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
 
 
 def _connection_error(what: str, outcome: Outcome) -> APIConnectionError:
+    timed_out = isinstance(outcome, httpx.TimeoutException)
     return APIConnectionError(
-        f"{what} got no response ({type(outcome).__name__})", status=None, code="connection_error"
+        f"{what} got no response ({type(outcome).__name__})",
+        status=None,
+        code="timeout" if timed_out else "connection_error",
     )
-
-
-def _request_id_of(data: JSON) -> str:
-    request_id = data.get("request_id")
-    if not isinstance(request_id, str) or not request_id:
-        raise ResponseShapeError("field 'request_id' is missing")
-    return request_id
-
-
-def _nothing(data: JSON) -> None:
-    return None
-
-
-def _user_of(data: JSON) -> User:
-    user = data.get("user")
-    if not isinstance(user, dict):
-        raise ResponseShapeError("field 'user' is missing")
-    return User.from_json(user)
-
-
-def _keys_of(data: JSON) -> list[Key]:
-    keys = data.get("keys")
-    if not isinstance(keys, list) or not all(isinstance(item, dict) for item in keys):
-        raise ResponseShapeError("field 'keys' must be a list of objects")
-    return [Key.from_json(item) for item in keys]

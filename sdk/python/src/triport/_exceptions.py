@@ -1,12 +1,15 @@
 """One exception hierarchy, keyed on the server's stable error code.
 
-Callers branch on the class (or on ``code``); ``message`` is for humans and may change.
+Callers branch on the class (or on ``code``); ``message`` is the server's human text (from its
+error-code table), safe to show to a user, and may change.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+
+import httpx
 
 from ._retry import parse_retry_after
 
@@ -18,6 +21,7 @@ __all__ = [
     "InvalidRequestError",
     "LogoutFailedError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
     "TriportError",
@@ -28,7 +32,9 @@ __all__ = [
 class TriportError(Exception):
     """Base class: every error the SDK raises for a failed console call.
 
-    ``status`` is the HTTP status, or ``None`` when no response arrived at all.
+    ``status`` is the HTTP status, or ``None`` when no response arrived at all; ``code`` the
+    envelope's stable ``error`` code; ``message`` the server's human text; ``request_id`` the
+    id of the server's log line; ``headers`` the response headers (empty without a response).
     """
 
     def __init__(
@@ -38,12 +44,14 @@ class TriportError(Exception):
         status: int | None,
         code: str,
         request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.request_id = request_id
+        self.headers = httpx.Headers(headers)
 
     def __str__(self) -> str:
         where = f" [{self.request_id}]" if self.request_id else ""
@@ -52,11 +60,11 @@ class TriportError(Exception):
 
 
 class APIConnectionError(TriportError):
-    """No HTTP response: the connection failed or timed out (after any safe retries)."""
+    """No HTTP response (after any safe retries); ``code``: ``timeout`` or ``connection_error``."""
 
 
 class InvalidRequestError(TriportError):
-    """400: the request was rejected as malformed (``invalid_email``, ``invalid_code``, ...)."""
+    """400 (``invalid_email``, ``invalid_id``, ...) and any other 4xx without a class of its own."""
 
 
 class AuthenticationError(TriportError):
@@ -65,6 +73,10 @@ class AuthenticationError(TriportError):
 
 class CsrfError(TriportError):
     """403 ``csrf_missing`` / ``csrf_invalid``: never retried, since a retry cannot fix it."""
+
+
+class PermissionDeniedError(TriportError):
+    """403 with any code other than ``csrf_missing`` / ``csrf_invalid``."""
 
 
 class NotFoundError(TriportError):
@@ -95,22 +107,19 @@ class LogoutFailedError(ServerError):
     attempts: int = 0
 
 
+# The classes a code picks whatever its status; every other code is classed by its status, so
+# codes the server adds later still land in the right family. (The TypeScript SDK's
+# `errorFromResponse` applies the same rules.)
 _BY_CODE: dict[str, type[TriportError]] = {
-    "unauthenticated": AuthenticationError,
     "csrf_missing": CsrfError,
     "csrf_invalid": CsrfError,
-    "rate_limited": RateLimitError,
-    "not_found": NotFoundError,
-    "route_not_found": NotFoundError,
-    "cannot_revoke_default": ConflictError,
-    "key_revoked": ConflictError,
     "logout_failed": LogoutFailedError,
 }
 
-# Codes the server may add later still land in the right family through their status.
 _BY_STATUS: dict[int, type[TriportError]] = {
     400: InvalidRequestError,
     401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
     429: RateLimitError,
@@ -122,7 +131,10 @@ def _error_class(status: int, code: str) -> type[TriportError]:
         return _BY_CODE[code]
     if status in _BY_STATUS:
         return _BY_STATUS[status]
-    return ServerError if status >= 500 else TriportError
+    if status >= 500:
+        return ServerError
+    # Another client error (405, 408, 431, ...): the request itself was refused.
+    return InvalidRequestError if status >= 400 else TriportError
 
 
 def _parse_envelope(body: bytes) -> dict[str, object] | None:
@@ -142,7 +154,11 @@ def _parse_envelope(body: bytes) -> dict[str, object] | None:
 
 
 def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> TriportError:
-    """Map an error response to its exception (a non-envelope body → ``http_<status>``)."""
+    """Map an error response to its exception (a non-envelope body → ``http_<status>``).
+
+    Only ``csrf_missing`` and ``csrf_invalid`` make a ``CsrfError``; another 403 (a proxy's,
+    or a code added later) is a ``PermissionDeniedError``.
+    """
     fields = _parse_envelope(body) or {}
     code = fields.get("code")
     if not isinstance(code, str) or not code:
@@ -153,7 +169,9 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
     request_id = fields.get("request_id")
     if not isinstance(request_id, str):
         request_id = headers.get("x-request-id")
-    error = _error_class(status, code)(message, status=status, code=code, request_id=request_id)
+    error = _error_class(status, code)(
+        message, status=status, code=code, request_id=request_id, headers=headers
+    )
     if isinstance(error, RateLimitError):
         error.retry_after = parse_retry_after(fields.get("retry_after"))
         if error.retry_after is None:

@@ -9,7 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Challenge", "CreatedKey", "DefaultKey", "Key", "Me", "RotatedKey", "User"]
+__all__ = [
+    "Challenge",
+    "CreatedKey",
+    "DefaultKey",
+    "EmailStartResult",
+    "Key",
+    "KeyList",
+    "Me",
+    "OkResult",
+    "RotatedKey",
+    "SignInResult",
+    "User",
+]
 
 JSON = dict[str, Any]
 
@@ -181,3 +193,55 @@ class Challenge:
     @classmethod
     def from_json(cls, data: JSON) -> Challenge:
         return cls(nonce=_str(data, "nonce"), message=_str(data, "message"))
+
+
+@dataclass(frozen=True)
+class EmailStartResult:
+    """``POST /v1/auth/email/start``: the id to pass to ``email_verify`` with the mailed code."""
+
+    request_id: str
+
+    @classmethod
+    def from_json(cls, data: JSON) -> EmailStartResult:
+        request_id = _str(data, "request_id")
+        if not request_id:
+            raise ResponseShapeError("field 'request_id' is empty")
+        return cls(request_id=request_id)
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """``POST /v1/auth/email/verify`` and ``/wallet/verify``: the signed-in user (cookies kept)."""
+
+    user: User
+
+    @classmethod
+    def from_json(cls, data: JSON) -> SignInResult:
+        return cls(user=User.from_json(_object(data, "user")))
+
+
+@dataclass(frozen=True)
+class KeyList:
+    """``GET /v1/keys``: every key of the user, active and revoked, newest first."""
+
+    keys: list[Key]
+
+    @classmethod
+    def from_json(cls, data: JSON) -> KeyList:
+        keys = _field(data, "keys", list)
+        if not all(isinstance(item, dict) for item in keys):
+            raise ResponseShapeError("field 'keys' must be a list of objects")
+        return cls(keys=[Key.from_json(item) for item in keys])
+
+
+@dataclass(frozen=True)
+class OkResult:
+    """``{"ok": true}``: logout and key revocation succeeded."""
+
+    ok: bool
+
+    @classmethod
+    def from_json(cls, data: JSON) -> OkResult:
+        if data.get("ok") is not True:
+            raise ResponseShapeError("field 'ok' is not true")
+        return cls(ok=True)

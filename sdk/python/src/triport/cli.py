@@ -103,13 +103,13 @@ def _read_code(email: str) -> str:
 def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list[str]]:
     """Perform one command: its result (for --json) and its lines for a human reader."""
     if args.command == "login":
-        request_id = args.request_id or console.auth.email_start(args.email)
+        request_id = args.request_id or console.auth.email_start(args.email).request_id
         if args.send_only:
             return {"request_id": request_id}, [
                 f"Code sent to {args.email}; request id:",
                 request_id,
             ]
-        user = console.auth.email_verify(request_id, args.code or _read_code(args.email))
+        user = console.auth.email_verify(request_id, args.code or _read_code(args.email)).user
         return user, [f"Signed in as {user.email or user.id}."]
     if args.command == "me":
         me = console.auth.me()
@@ -121,18 +121,16 @@ def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list
             lines.append(f"default key secret (shown once): {me.default_key.raw}")
         return me, lines
     if args.command == "logout":
-        console.auth.logout(deadline=args.deadline)
-        return {"ok": True}, ["Signed out."]
+        return console.auth.logout(deadline=args.deadline), ["Signed out."]
     if args.keys_command == "list":
-        keys = console.keys.list()
+        keys = console.keys.list().keys
         return keys, [_key_line(key) for key in keys]
     if args.keys_command == "create":
         created = console.keys.create(args.name, scopes=args.scopes, rate_limit=args.rate_limit)
         secret_line = f"secret (shown once): {created.raw}"
         return {"raw": created.raw, "key": created.key}, [_key_line(created.key), secret_line]
     if args.keys_command == "revoke":
-        console.keys.revoke(args.id)
-        return {"ok": True}, [f"Revoked {args.id}."]
+        return console.keys.revoke(args.id), [f"Revoked {args.id}."]
     rotated = console.keys.rotate(args.id)
     result = {"old_id": rotated.old_id, "new": rotated.new, "raw": rotated.raw}
     return result, [_key_line(rotated.new), f"secret (shown once): {rotated.raw}"]
@@ -163,7 +161,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(error: TriportError, hint: str | None = None) -> None:
-    print(f"triport: {error}", file=sys.stderr)
+    """The server's human message first; the code, status and request id for a bug report."""
+    details = ", ".join(
+        part
+        for part in (
+            f"HTTP {error.status}" if error.status is not None else None,
+            error.code,
+            f"request {error.request_id}" if error.request_id else None,
+        )
+        if part
+    )
+    print(f"triport: {error.message} ({details})", file=sys.stderr)
     if hint:
         print(f"triport: {hint}", file=sys.stderr)
 

@@ -8,7 +8,7 @@ import { TriportError } from "@triport/sdk";
 export async function expectError<E extends TriportError>(
   promise: Promise<unknown>,
   kind: abstract new (...args: never[]) => E,
-  status: number,
+  status: number | undefined,
   code: string,
 ): Promise<E> {
   const error = await promise.then(

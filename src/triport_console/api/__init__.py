@@ -1,0 +1,1 @@
+"""The HTTP contract as data: typed bodies (`types`) and the table of endpoints (`endpoints`)."""
