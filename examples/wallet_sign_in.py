@@ -6,7 +6,13 @@
 
 It does what a browser wallet does: ask for a challenge, sign the message byte-for-byte
 (EVM: EIP-191 personal_sign; Solana: ed25519 signMessage), and post the signature back.
-The server answers with the session cookies; ``/v1/auth/me`` then shows provider "wallet".
+The message is a standard one (EIP-4361 Sign-In with Ethereum, or Sign-In-With-Solana) naming
+the console's domain and URI, the address, the chain and the nonce: a browser wallet compares
+that domain with the page asking for the signature. The server answers with the session
+cookies; ``/v1/auth/me`` then shows provider "wallet".
+
+With the Python SDK the same steps are one call that takes an eth-account account or a PyNaCl
+signing key: ``ConsoleClient(base_url).auth.wallet.sign_in(signer)``.
 """
 
 from __future__ import annotations

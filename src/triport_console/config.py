@@ -72,6 +72,7 @@ class Settings:
     google_client_secret: str = ""
     console_url: str = ""  # empty: the console is served from public_url
     metrics_token: str = ""  # empty: no /metrics route, and nothing is recorded
+    wallet_chain_id: int = 1  # EIP-155 chain id named in EVM sign-in messages (1: Ethereum)
 
     @property
     def google_enabled(self) -> bool:
@@ -79,17 +80,14 @@ class Settings:
 
     @property
     def console_base(self) -> str:
-        """Where the console's /login and /app pages live (Google sign-in redirects there)."""
+        """Where the console's /login and /app pages live: Google sign-in redirects there, and
+        wallet sign-in messages name it (domain and URI) for the wallet's phishing check."""
         return self.console_url or self.public_url
 
     @property
     def public_origin(self) -> str:
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}"
-
-    @property
-    def public_domain(self) -> str:
-        return urlsplit(self.public_url).netloc
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -312,5 +310,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
         metrics_token=_metrics_token(env),
+        wallet_chain_id=_int(env, "TRIPORT_WALLET_CHAIN_ID", Settings.wallet_chain_id, minimum=1),
         **_google(env),
     )

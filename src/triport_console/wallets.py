@@ -1,4 +1,4 @@
-"""Wallet sign-in primitives: address canonicalisation, challenge text, signature checks.
+"""Wallet sign-in primitives: address canonicalisation, sign-in messages, signature checks.
 
 Plain functions with no web framework and no store, so the rules of spec 2.5/2.6 can be
 tested directly. Curve arithmetic comes from well-kept libraries (libsecp256k1 through
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -79,30 +80,65 @@ def canonical_address(chain: object, address: object) -> str:
     return base58.b58encode(_solana_public_key(address)).decode("ascii")
 
 
-def challenge_message(
-    domain: str,
-    chain: Chain,
-    address: str,
-    nonce: str,
-    issued_at: datetime,
-    expires_at: datetime,
-) -> str:
-    """Build the human-readable text the wallet signs, modelled on EIP-4361 (SIWE).
+STATEMENT: Final = (
+    "Sign in to the Triport console. This request will not trigger a blockchain transaction "
+    "or cost any fees."
+)
+SOLANA_CHAIN_ID: Final = "mainnet"
 
-    The user sees which site asks, for which account, and until when; the nonce binds the
-    signature to one challenge row. Clients must sign these exact bytes.
+
+@dataclass(frozen=True, slots=True)
+class SignInRequest:
+    """The fields of one standard sign-in message (EIP-4361 / Sign-In-With-Solana).
+
+    ``domain`` is the authority (host[:port]) of the console URL and ``uri`` the console URL: a
+    wallet compares ``domain`` with the site asking for the signature and warns on a mismatch,
+    which is what stops a phishing page from relaying a challenge (SECURITY.md).
     """
-    account = "Ethereum" if chain == "evm" else "Solana"
+
+    domain: str
+    uri: str
+    chain_id: str  # EIP-155 chain id ("1") for EVM, "mainnet" for Solana
+    nonce: str  # the challenge UUID without hyphens: both formats want [A-Za-z0-9]{8,}
+    issued_at: datetime
+    expires_at: datetime
+
+
+def challenge_message(chain: Chain, address: str, request: SignInRequest) -> str:
+    """The exact text the wallet signs; the server stores it and verifies over these bytes.
+
+    EVM: the EIP-4361 message with the EIP-55 address. Solana: the same lines as Phantom's
+    Sign-In-With-Solana and the Wallet Standard's ``solana:signIn`` produce them
+    (``createSignInMessageText``). Optional fields (Not Before, Request ID, Resources) are
+    left out. No library builds these lines for us: the Python ``siwe`` package pulls in
+    ``web3`` and ``pydantic`` for a ten-line format, so it is a test-only parser here.
+    """
+    if chain == "evm":
+        account, shown = "Ethereum", eip55_address(address)
+    else:
+        account, shown = "Solana", address
     return (
-        f"{domain} wants you to sign in with your {account} account:\n"
-        f"{address}\n"
+        f"{request.domain} wants you to sign in with your {account} account:\n"
+        f"{shown}\n"
         "\n"
-        "Sign in to the Triport console. This request will not trigger a blockchain "
-        "transaction or cost any fees.\n"
+        f"{STATEMENT}\n"
         "\n"
-        f"Nonce: {nonce}\n"
-        f"Issued At: {rfc3339(issued_at)}\n"
-        f"Expiration Time: {rfc3339(expires_at)}"
+        f"URI: {request.uri}\n"
+        "Version: 1\n"
+        f"Chain ID: {request.chain_id}\n"
+        f"Nonce: {request.nonce}\n"
+        f"Issued At: {rfc3339(request.issued_at)}\n"
+        f"Expiration Time: {rfc3339(request.expires_at)}"
+    )
+
+
+def eip55_address(address: str) -> str:
+    """The EIP-55 mixed-case checksum spelling of a (lower-case canonical) EVM address."""
+    digits = address.lower().removeprefix("0x")
+    hashed = _keccak256(digits.encode("ascii")).hex()[:40]
+    return "0x" + "".join(
+        char.upper() if int(nibble, 16) >= 8 else char
+        for char, nibble in zip(digits, hashed, strict=True)
     )
 
 

@@ -23,6 +23,8 @@ def test_wallet_example_signs_in_with_a_throwaway_key(server: ServerProcess, cha
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert "wants you to sign in with your" in run.stdout
+    account = "Ethereum" if chain == "evm" else "Solana"
+    assert f"wants you to sign in with your {account} account:" in run.stdout
+    assert f"URI: {server.base_url}\nVersion: 1\n" in run.stdout
     assert "(provider: wallet)" in run.stdout
     assert run.stdout.rstrip().endswith("signed out")

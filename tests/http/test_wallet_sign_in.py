@@ -7,12 +7,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import base58
 import httpx
 import pytest
+from siwe import SiweMessage
 
 from tests.support.harness import ServerProcess, past, run_sql
 from tests.support.http import assert_envelope, set_cookies
@@ -81,33 +83,77 @@ def expire(database_url: str, nonce: str) -> None:
 # --- challenge ---------------------------------------------------------------------------
 
 
-def test_challenge_names_domain_canonical_address_nonce_and_five_minute_window(
+def parse_siwe(message: str) -> SiweMessage:
+    """The reference EIP-4361 parser (the `siwe` package's ABNF grammar), not our own code."""
+    return SiweMessage.from_message(message, abnf=True)
+
+
+def message_fields(message: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in message.splitlines() if ": " in line)
+
+
+def test_evm_challenge_is_an_eip_4361_message_naming_the_console(
     http: httpx.Client, server: ServerProcess
 ) -> None:
+    """The domain a wallet checks against the asking site is the console's own host."""
     wallet = EvmWallet()
-    issued = challenge(http, wallet)
-    uuid.UUID(issued["nonce"])
-    lines = issued["message"].splitlines()
-    domain = server.base_url.removeprefix("http://")
-    assert lines[0] == f"{domain} wants you to sign in with your Ethereum account:"
-    assert lines[1] == wallet.address.lower()
-    assert f"Nonce: {issued['nonce']}" in lines
-    times = dict(
-        line.split(": ", 1) for line in lines if line.startswith(("Issued At", "Expiration"))
-    )
+    issued = challenge(http, wallet, address=wallet.address.lower())
+    parsed = parse_siwe(issued["message"])
+    assert parsed.domain == urlsplit(server.base_url).netloc  # console URL = public URL here
+    assert parsed.uri == server.base_url
+    assert (parsed.version, parsed.chain_id) == ("1", 1)
+    assert parsed.nonce == uuid.UUID(issued["nonce"]).hex
+    assert parsed.address == wallet.address  # EIP-55 even when asked in lower case
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-    assert all(stamp.fullmatch(value) for value in times.values())
+    assert stamp.fullmatch(parsed.issued_at) and stamp.fullmatch(parsed.expiration_time)
     issued_at, expires_at = (
-        datetime.fromisoformat(times[k]) for k in ("Issued At", "Expiration Time")
+        datetime.fromisoformat(value) for value in (parsed.issued_at, parsed.expiration_time)
     )
     assert expires_at - issued_at == timedelta(minutes=5)
+    assert abs(issued_at - datetime.now(UTC)) < timedelta(minutes=1)
 
 
-def test_solana_challenge_names_the_base58_address(http: httpx.Client) -> None:
+def test_console_url_and_chain_id_come_from_configuration(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    console = "https://console.example.com:8443/app"
+    server = make_server(env={"TRIPORT_CONSOLE_URL": console, "TRIPORT_WALLET_CHAIN_ID": "137"})
+    with httpx.Client(base_url=server.base_url, timeout=15) as http:
+        evm, solana = EvmWallet(), SolanaWallet()
+        parsed = parse_siwe(challenge(http, evm)["message"])
+        assert (parsed.domain, parsed.uri, parsed.chain_id) == (
+            "console.example.com:8443",
+            console,
+            137,
+        )
+        assert sign_in(http, evm).status_code == 200
+        message = challenge(http, solana)["message"]
+        assert message.startswith("console.example.com:8443 wants you to sign in")
+        assert message_fields(message)["Chain ID"] == "mainnet"  # the EVM setting only
+
+
+def test_solana_challenge_is_a_sign_in_with_solana_message(
+    http: httpx.Client, server: ServerProcess
+) -> None:
     wallet = SolanaWallet()
-    message = challenge(http, wallet)["message"]
-    assert message.splitlines()[0].endswith("wants you to sign in with your Solana account:")
-    assert message.splitlines()[1] == wallet.address
+    issued = challenge(http, wallet)
+    lines = issued["message"].splitlines()
+    domain = urlsplit(server.base_url).netloc
+    assert lines[:3] == [
+        f"{domain} wants you to sign in with your Solana account:",
+        wallet.address,
+        "",
+    ]
+    assert lines[4:9] == [
+        "",
+        f"URI: {server.base_url}",
+        "Version: 1",
+        "Chain ID: mainnet",
+        f"Nonce: {uuid.UUID(issued['nonce']).hex}",
+    ]
+    fields = message_fields(issued["message"])
+    times = [datetime.fromisoformat(fields[k]) for k in ("Issued At", "Expiration Time")]
+    assert times[1] - times[0] == timedelta(minutes=5)
 
 
 def test_each_challenge_has_a_new_nonce(http: httpx.Client) -> None:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import base58
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,17 +34,6 @@ from triport import (
 )
 
 from .redaction import expect, expect_key_secret, redact
-
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def base58(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    digits = ""
-    while number:
-        number, rest = divmod(number, 58)
-        digits = _BASE58[rest] + digits
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + digits
 
 
 def test_email_sign_in_me_and_logout(
@@ -136,12 +126,14 @@ def test_wallet_sign_in_with_a_solana_key(
     sdk_server: Any, make_console: Callable[..., Any]
 ) -> None:
     wallet = Ed25519PrivateKey.generate()
-    address = base58(wallet.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    raw_key = wallet.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    address = base58.b58encode(raw_key).decode()
     console = make_console(base_url=sdk_server.base_url)
 
     challenge = console.auth.wallet_challenge(address, "solana")
     assert isinstance(challenge, Challenge)
-    assert address in challenge.message and challenge.nonce in challenge.message
+    assert address in challenge.message
+    assert f"Nonce: {challenge.nonce.replace('-', '')}" in challenge.message
     signature = wallet.sign(challenge.message.encode()).hex()
     user = console.auth.wallet_verify(challenge.nonce, address, "solana", signature).user
 

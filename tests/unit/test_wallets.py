@@ -6,12 +6,15 @@ libsecp256k1 recovery under test), Solana keys with ``cryptography``'s ed25519.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import base58
 import pytest
+from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from siwe import SiweMessage
 
 from tests.support.wallet_keys import (
     SECP256K1_N,
@@ -223,36 +226,95 @@ def test_mixed_base64_alphabets_are_not_a_signature() -> None:
     assert wallets.solana_signature_candidates(encoded.replace("A", "-", 1)) == []
 
 
-# --- challenge text ----------------------------------------------------------------------
+# --- sign-in messages (EIP-4361 / Sign-In-With-Solana) -----------------------------------
+
+ISSUED = datetime(2026, 5, 29, 12, 14, 2, 999, tzinfo=timezone(timedelta(hours=2)))
+NONCE = "0f8fad5bd9cb469fa16570867728950e"
 
 
-def test_challenge_message_names_domain_address_nonce_and_times_in_utc() -> None:
-    issued = datetime(2026, 5, 29, 12, 14, 2, 999, tzinfo=timezone(timedelta(hours=2)))
-    message = challenge_message(
-        "api.triport.io",
-        "evm",
-        "0x" + "ab" * 20,
-        "0f8fad5b-d9cb-469f-a165-70867728950e",
-        issued,
-        issued + wallets.CHALLENGE_LIFETIME,
-    )
+def sign_in_request(**override: object) -> wallets.SignInRequest:
+    fields: dict[str, object] = {
+        "domain": "console.triport.io",
+        "uri": "https://console.triport.io",
+        "chain_id": "1",
+        "nonce": NONCE,
+        "issued_at": ISSUED,
+        "expires_at": ISSUED + wallets.CHALLENGE_LIFETIME,
+    }
+    return wallets.SignInRequest(**(fields | override))  # type: ignore[arg-type]
+
+
+def test_evm_message_is_eip_4361_with_the_checksum_address_and_utc_times() -> None:
+    address = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
+    message = challenge_message("evm", address, sign_in_request())
     assert message.splitlines() == [
-        "api.triport.io wants you to sign in with your Ethereum account:",
-        "0x" + "ab" * 20,
+        "console.triport.io wants you to sign in with your Ethereum account:",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",  # the EIP-55 reference vector
         "",
-        "Sign in to the Triport console. This request will not trigger a blockchain "
-        "transaction or cost any fees.",
+        wallets.STATEMENT,
         "",
-        "Nonce: 0f8fad5b-d9cb-469f-a165-70867728950e",
+        "URI: https://console.triport.io",
+        "Version: 1",
+        "Chain ID: 1",
+        f"Nonce: {NONCE}",
         "Issued At: 2026-05-29T10:14:02Z",
         "Expiration Time: 2026-05-29T10:19:02Z",
     ]
 
 
-def test_challenge_message_for_solana_says_solana() -> None:
-    now = datetime.now(UTC)
-    message = challenge_message("localhost:8000", "solana", "addr", "n", now, now)
-    assert message.startswith("localhost:8000 wants you to sign in with your Solana account:\n")
+def test_solana_message_is_sign_in_with_solana_text() -> None:
+    address = SolanaWallet(b"\x05" * 32).address
+    request = sign_in_request(chain_id=wallets.SOLANA_CHAIN_ID)
+    message = challenge_message("solana", address, request)
+    assert message.splitlines() == [
+        "console.triport.io wants you to sign in with your Solana account:",
+        address,
+        "",
+        wallets.STATEMENT,
+        "",
+        "URI: https://console.triport.io",
+        "Version: 1",
+        "Chain ID: mainnet",
+        f"Nonce: {NONCE}",
+        "Issued At: 2026-05-29T10:14:02Z",
+        "Expiration Time: 2026-05-29T10:19:02Z",
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    evm_wallets,
+    st.sampled_from(
+        [
+            ("console.triport.io", "https://console.triport.io"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("localhost:3000", "http://localhost:3000/console"),
+            ("[::1]:8443", "https://[::1]:8443"),
+        ]
+    ),
+    st.integers(min_value=1, max_value=2**53),
+    st.uuids(),
+)
+def test_every_evm_message_parses_with_the_reference_siwe_parser(
+    wallet: EvmWallet, site: tuple[str, str], chain_id: int, nonce: uuid.UUID
+) -> None:
+    """An independent parser (the `siwe` package's ABNF grammar) reads back every field."""
+    domain, uri = site
+    request = sign_in_request(domain=domain, uri=uri, chain_id=str(chain_id), nonce=nonce.hex)
+    message = challenge_message("evm", wallet.address.lower(), request)
+    parsed = SiweMessage.from_message(message, abnf=True)
+    assert (parsed.domain, parsed.uri, parsed.version) == (domain, uri, "1")
+    assert (parsed.chain_id, parsed.nonce) == (chain_id, nonce.hex)
+    assert parsed.address == wallet.address  # EIP-55, as eth-keys spells it
+    assert parsed.statement == wallets.STATEMENT
+    assert parsed.issued_at == "2026-05-29T10:14:02Z"
+    assert parsed.expiration_time == "2026-05-29T10:19:02Z"
+    assert parsed.prepare_message() == message  # siwe's own formatter writes the same bytes
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_eip55_spelling_matches_eth_utils(raw: bytes) -> None:
+    assert wallets.eip55_address("0x" + raw.hex()) == to_checksum_address(raw)
 
 
 def test_naive_timestamps_are_refused() -> None:

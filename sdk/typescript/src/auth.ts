@@ -9,6 +9,7 @@ import type {
   WalletChallenge,
   WalletVerifyParams,
 } from "./types.js";
+import { WalletApi } from "./wallet.js";
 
 /** Options of `logout()`: those of every call, plus the deadline of all attempts together. */
 export interface LogoutOptions extends RequestOptions {
@@ -18,7 +19,12 @@ export interface LogoutOptions extends RequestOptions {
 
 /** Sign-in, session and logout: `console.auth`. Every call takes `RequestOptions` last. */
 export class AuthApi {
-  constructor(private readonly transport: Transport) {}
+  /** Sign-in with an EIP-1193 provider or a Solana wallet: `console.auth.wallet.signIn(...)`. */
+  readonly wallet: WalletApi;
+
+  constructor(private readonly transport: Transport) {
+    this.wallet = new WalletApi(this);
+  }
 
   /** Mails a 6-digit code; the answer is the same whether or not the account exists. */
   emailStart(email: string, options?: RequestOptions): Promise<EmailStartResult> {

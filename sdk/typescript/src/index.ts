@@ -1,6 +1,14 @@
 export { TriportConsole, DEFAULT_BASE_URL, BASE_URL_ENV, type TriportConsoleOptions } from "./client.js";
 export { AuthApi, type LogoutOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
+export {
+  WalletApi,
+  WalletMessageError,
+  type Eip1193Provider,
+  type SolanaPublicKey,
+  type SolanaWallet,
+  type WalletSignInOptions,
+} from "./wallet.js";
 export type { RequestOptions, RetryOptions } from "./transport.js";
 export {
   TriportError,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..models import Identity, WalletChallenge
 from ..store import Store
 from ..wallets import (
     CHALLENGE_LIFETIME,
+    SOLANA_CHAIN_ID,
     AddressMismatch,
     InvalidAddress,
     InvalidNonce,
+    SignInRequest,
     canonical_address,
     challenge_message,
     parse_chain,
@@ -33,10 +36,13 @@ class WalletLoginService:
     def __init__(self, store: Store, sessions: SessionService, settings: Settings) -> None:
         self._store = store
         self._sessions = sessions
-        self._domain = settings.public_domain
+        # Spec 2.5: the message names the console (where the user signs), not the API.
+        self._uri = settings.console_base
+        self._domain = urlsplit(self._uri).netloc
+        self._chain_ids = {"evm": str(settings.wallet_chain_id), "solana": SOLANA_CHAIN_ID}
 
     async def challenge(self, address_value: object, chain_value: object) -> WalletChallenge:
-        """Issue a five-minute, single-use message naming this service and the address."""
+        """Issue a five-minute, single-use standard sign-in message naming the console."""
         chain = parse_chain(chain_value)
         address = canonical_address(chain, address_value)
         now = utcnow()
@@ -46,7 +52,18 @@ class WalletLoginService:
             nonce=nonce,
             chain=chain,
             address=address,
-            message=challenge_message(self._domain, chain, address, nonce, now, expires_at),
+            message=challenge_message(
+                chain,
+                address,
+                SignInRequest(
+                    domain=self._domain,
+                    uri=self._uri,
+                    chain_id=self._chain_ids[chain],
+                    nonce=nonce.replace("-", ""),
+                    issued_at=now,
+                    expires_at=expires_at,
+                ),
+            ),
             issued_at=now,
             expires_at=expires_at,
         )

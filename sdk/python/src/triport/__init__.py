@@ -35,6 +35,7 @@ from ._models import (
     User,
 )
 from ._version import __version__
+from ._wallet import EvmSigner, SolanaSigner, Wallet, WalletMessageError, WalletSigner
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -48,6 +49,7 @@ __all__ = [
     "CsrfError",
     "DefaultKey",
     "EmailStartResult",
+    "EvmSigner",
     "InvalidRequestError",
     "Key",
     "KeyList",
@@ -60,7 +62,11 @@ __all__ = [
     "RotatedKey",
     "ServerError",
     "SignInResult",
+    "SolanaSigner",
     "TriportError",
     "User",
+    "Wallet",
+    "WalletMessageError",
+    "WalletSigner",
     "__version__",
 ]

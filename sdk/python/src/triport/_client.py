@@ -22,6 +22,7 @@ from ._models import (
     RotatedKey,
     SignInResult,
 )
+from ._wallet import WalletSigner
 
 __all__ = ["ConsoleClient"]
 
@@ -87,6 +88,8 @@ class Auth:
     def __init__(self, client: ConsoleClient) -> None:
         self._run = client._run
         self._core = client._core
+        self.wallet = WalletAuth(client)
+        """``console.auth.wallet``: sign in with a wallet key held by this program."""
 
     def email_start(self, email: str, *, timeout: Timeout | None = None) -> EmailStartResult:
         """Mail a 6-digit code to ``email``; pass the result's ``request_id`` to email_verify."""
@@ -130,6 +133,26 @@ class Auth:
         ``deadline`` (seconds) bounds all attempts together, ``timeout`` each one.
         """
         return self._run(self._core.logout(deadline, timeout))
+
+
+class WalletAuth:
+    """``console.auth.wallet``: sign in with a wallet key held by this program."""
+
+    def __init__(self, client: ConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    def sign_in(
+        self, signer: WalletSigner, *, domain: str | None = None, timeout: Timeout | None = None
+    ) -> SignInResult:
+        """Sign in with ``signer``: an eth-account ``LocalAccount``, a PyNaCl ``SigningKey``, or
+        a :class:`triport.Wallet`. The SDK asks for a challenge, checks that the message is a
+        standard sign-in for this address (and for ``domain``, the console's host, if given),
+        signs it locally and trades the signature for a session (``timeout=`` applies to each
+        of the two calls). Raises
+        :class:`triport.WalletMessageError` (nothing signed) for any other message.
+        """
+        return self._run(self._core.wallet_sign_in(signer, domain, timeout))
 
 
 class Keys:

@@ -49,6 +49,7 @@ from ._retry import (
     transport_retry_delay,
 )
 from ._version import __version__
+from ._wallet import WalletSigner, as_wallet, check_message
 
 DEFAULT_BASE_URL = "https://api.triport.io"
 DEFAULT_TIMEOUT = 10.0
@@ -294,6 +295,19 @@ class ConsoleCore:
     ) -> Operation[SignInResult]:
         body = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
         return self.typed("POST", "/v1/auth/wallet/verify", body, SignInResult.from_json, timeout)
+
+    def wallet_sign_in(
+        self, signer: WalletSigner, domain: str | None, timeout: Timeout | None
+    ) -> Operation[SignInResult]:
+        """Challenge, check the message names this signer, sign it locally, verify."""
+        wallet = as_wallet(signer)
+        challenge = yield from self.wallet_challenge(wallet.address, wallet.chain, timeout)
+        check_message(wallet, challenge.nonce, challenge.message, domain)
+        signature = wallet.sign(challenge.message)
+        signed_in = yield from self.wallet_verify(
+            challenge.nonce, wallet.address, wallet.chain, signature, timeout
+        )
+        return signed_in
 
     def me(self, timeout: Timeout | None) -> Operation[Me]:
         return self.typed("GET", "/v1/auth/me", None, Me.from_json, timeout)

@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SIGNING_OUT = "triport.signingOut"; // survives a reload, so a pending sign-out resumes
+const WALLET_ADDRESS = "triport.walletAddress"; // public: shown as "Signed in as 0x12ab…cdef"
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8000;
 
@@ -77,6 +78,7 @@ function describeKey(key) {
 // ---- views ---------------------------------------------------------------------------------
 
 function showSignIn(message) {
+  sessionStorage.removeItem(WALLET_ADDRESS);
   for (const id of ["account", "keys", "signout"]) $(id).hidden = true;
   hideSecret();
   $("key-rows").replaceChildren();
@@ -93,8 +95,15 @@ function showAccount(me) {
   $("me-key").textContent = describeKey(me.default_key);
   $("signin").hidden = true;
   for (const id of ["account", "keys", "signout"]) $(id).hidden = false;
-  setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? me.user.id}.`);
+  setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? walletName(me)}.`);
   if (me.default_key.raw) showSecret("Secret of your default key", me.default_key);
+}
+
+/** A wallet user has no email or name: the address this page signed in with, if it knows it. */
+function walletName(me) {
+  if (me.provider !== "wallet") return me.user.id;
+  const address = sessionStorage.getItem(WALLET_ADDRESS);
+  return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "your wallet";
 }
 
 /** Shows the one-time secret of `key` (an object with `id` and `raw`). */
@@ -300,6 +309,200 @@ function showGoogleError() {
   history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
 }
 
+// ---- wallet sign-in ------------------------------------------------------------------------
+// The server issues a standard sign-in message (EIP-4361 / Sign-In-With-Solana) naming this
+// console; the wallet shows it, checks its domain against this page, and signs it byte for byte.
+
+// A person reads the message and approves it in the wallet; after this the page stops waiting.
+const WALLET_TIMEOUT_MS = 120_000;
+const USER_REJECTED = 4001; // EIP-1193; Phantom uses the same code
+const REQUEST_PENDING = -32002; // EIP-1193 wallets: a request of this site already waits
+
+const WALLET_TEXT = {
+  evm: { name: "Ethereum", none: "No Ethereum wallet was found in this browser. Install one (for example MetaMask) or sign in with email." },
+  solana: { name: "Solana", none: "No Solana wallet was found in this browser. Install one (for example Phantom) or sign in with email." },
+};
+
+/** A wallet-side failure: shown as it is, never sent anywhere. */
+class WalletError extends Error {}
+
+const evmWallets = new Map(); // EIP-6963 announcements by provider uuid
+const standardWallets = new Set(); // Wallet Standard registrations
+
+function listenForWallets() {
+  window.addEventListener("eip6963:announceProvider", (event) => {
+    const detail = event.detail;
+    if (detail && detail.info && detail.provider && typeof detail.provider.request === "function") {
+      evmWallets.set(String(detail.info.uuid), detail);
+    }
+  });
+  window.dispatchEvent(new Event("eip6963:requestProvider"));
+  // Wallet Standard: wallets register with the app, whichever of the two loaded first.
+  const register = (...wallets) => {
+    for (const wallet of wallets) standardWallets.add(wallet);
+    return () => wallets.forEach((wallet) => standardWallets.delete(wallet));
+  };
+  window.addEventListener("wallet-standard:register-wallet", (event) => {
+    if (typeof event.detail === "function") event.detail({ register });
+  });
+  try {
+    window.dispatchEvent(new CustomEvent("wallet-standard:app-ready", { detail: { register } }));
+  } catch {
+    // A wallet's listener threw; the other discovery paths still work.
+  }
+}
+
+function withTimeout(promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new WalletError("Your wallet did not answer within 2 minutes. Open the wallet and try again."));
+    }, WALLET_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Turns what a wallet threw into a message for the person. */
+function walletFailure(err, chain) {
+  if (err instanceof WalletError || err instanceof ApiError) return err;
+  const code = err && typeof err === "object" ? err.code : undefined;
+  if (code === USER_REJECTED || (err && err.name === "WalletSignMessageError" && /reject/i.test(err.message))) {
+    return new WalletError("You rejected the request in your wallet. Nothing was signed and you are not signed in.");
+  }
+  if (code === REQUEST_PENDING) {
+    return new WalletError("Your wallet already has a request from this site waiting. Open the wallet to answer it.");
+  }
+  const detail = err && typeof err.message === "string" ? ` (${err.message})` : "";
+  return new WalletError(`The ${WALLET_TEXT[chain].name} wallet could not sign in${detail}.`);
+}
+
+function utf8Hex(text) {
+  const bytes = new TextEncoder().encode(text);
+  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function base64(bytes) {
+  return btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+}
+
+/** Every EVM wallet the page can use: EIP-6963 announcements, else window.ethereum. */
+function evmProviders() {
+  window.dispatchEvent(new Event("eip6963:requestProvider")); // wallets answer synchronously
+  const announced = [...evmWallets.values()];
+  if (announced.length > 0) return announced;
+  const legacy = window.ethereum;
+  if (legacy && typeof legacy.request === "function") {
+    return [{ info: { name: "your browser wallet" }, provider: legacy }];
+  }
+  return [];
+}
+
+/** Several wallets are installed: one button per wallet, each starting the sign-in with it. */
+function offerWallets(wallets) {
+  const box = $("wallet-choices");
+  const buttons = wallets.map(({ info, provider }) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = `Sign in with ${info.name}`;
+    button.addEventListener("click", handler(() => walletSignIn("evm", provider)));
+    return button;
+  });
+  box.replaceChildren(box.firstElementChild, ...buttons);
+  box.hidden = false;
+  buttons[0].focus(); // announces the group's label: "Several Ethereum wallets … Choose one:"
+  setStatus("");
+}
+
+async function signInWithEvm(provider) {
+  setStatus("Waiting for your Ethereum wallet: approve the connection.", true);
+  const accounts = await withTimeout(provider.request({ method: "eth_requestAccounts" }));
+  const address = Array.isArray(accounts) ? accounts[0] : undefined;
+  if (typeof address !== "string") throw new WalletError("Your Ethereum wallet shared no account.");
+  const challenge = await api("POST", "/v1/auth/wallet/challenge", { address, chain: "evm" });
+  setStatus("Waiting for your Ethereum wallet: check the message and sign it.", true);
+  const signature = await withTimeout(
+    provider.request({ method: "personal_sign", params: [utf8Hex(challenge.message), address] }),
+  );
+  return { nonce: challenge.nonce, address, chain: "evm", signature };
+}
+
+/** Phantom's injected provider, or a Wallet Standard wallet that signs Solana messages. */
+function findSolanaWallet() {
+  const injected = (window.phantom && window.phantom.solana) || window.solana;
+  if (injected && typeof injected.signMessage === "function") return { injected };
+  for (const wallet of standardWallets) {
+    const features = wallet.features || {};
+    const solana = (wallet.chains || []).some((chain) => String(chain).startsWith("solana:"));
+    if (solana && features["standard:connect"] && features["solana:signMessage"]) return { standard: wallet };
+  }
+  return null;
+}
+
+async function connectSolana(found) {
+  if (found.injected) {
+    const answer = await withTimeout(found.injected.connect());
+    const key = (answer && answer.publicKey) || found.injected.publicKey;
+    const address = key ? key.toString() : "";
+    return {
+      address,
+      sign: async (bytes) => (await found.injected.signMessage(bytes, "utf8")).signature,
+    };
+  }
+  const wallet = found.standard;
+  const { accounts } = await withTimeout(wallet.features["standard:connect"].connect());
+  const account = accounts && accounts[0];
+  return {
+    address: account ? account.address : "",
+    sign: async (message) => {
+      const [output] = await wallet.features["solana:signMessage"].signMessage({ account, message });
+      return output.signature;
+    },
+  };
+}
+
+async function signInWithSolana() {
+  const found = findSolanaWallet();
+  if (!found) throw new WalletError(WALLET_TEXT.solana.none);
+  setStatus("Waiting for your Solana wallet: approve the connection.", true);
+  const { address, sign } = await connectSolana(found);
+  if (!address) throw new WalletError("Your Solana wallet shared no account.");
+  const challenge = await api("POST", "/v1/auth/wallet/challenge", { address, chain: "solana" });
+  setStatus("Waiting for your Solana wallet: check the message and sign it.", true);
+  const signature = await withTimeout(sign(new TextEncoder().encode(challenge.message)));
+  return { nonce: challenge.nonce, address, chain: "solana", signature: base64(signature) };
+}
+
+/** The EVM button: one wallet signs in at once, several are offered as a choice. */
+function startEvm() {
+  const wallets = evmProviders();
+  if (wallets.length > 1) {
+    offerWallets(wallets);
+    return Promise.resolve();
+  }
+  return walletSignIn("evm", wallets[0] && wallets[0].provider);
+}
+
+async function walletSignIn(chain, evmProvider) {
+  $("wallet-choices").hidden = true;
+  try {
+    let proof;
+    if (chain === "evm") {
+      if (!evmProvider) throw new WalletError(WALLET_TEXT.evm.none);
+      proof = await signInWithEvm(evmProvider);
+    } else {
+      proof = await signInWithSolana();
+    }
+    setStatus("Signing in…");
+    await api("POST", "/v1/auth/wallet/verify", proof);
+    sessionStorage.setItem(WALLET_ADDRESS, proof.address);
+  } catch (err) {
+    setStatus("");
+    throw walletFailure(err, chain);
+  }
+  await loadAccount();
+}
+
 function boot() {
   $("email-form").addEventListener("submit", handler(startEmail));
   $("code-form").addEventListener("submit", handler(verifyCode));
@@ -312,6 +515,9 @@ function boot() {
   $("secret-copy").addEventListener("click", handler(copySecret));
   $("secret-done").addEventListener("click", hideSecret);
   $("signout").addEventListener("click", signOut);
+  $("wallet-evm").addEventListener("click", handler(startEvm));
+  $("wallet-solana").addEventListener("click", handler(() => walletSignIn("solana")));
+  listenForWallets();
   showGoogleError();
   loadGoogleButton();
   if (sessionStorage.getItem(SIGNING_OUT)) {
