@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import socket
 import sys
 
 from .composition import services
 from .config import ConfigError, Settings, load_settings
 from .errors import MigrationRefused, StoreUnavailable
-from .logs import JsonLog
+from .logs import JsonLog, uvicorn_log_config
+from .metrics import prepare_multiprocess_dir, remove_private_dir
+from .services.secret_check import check_secret
 from .store.base import MIGRATE_THROUGH_POOLER
 
 
@@ -36,32 +41,83 @@ async def _purge(settings: Settings) -> dict[str, int]:
         return await built.housekeeping.purge()
 
 
+async def _prepare_to_serve(settings: Settings) -> None:
+    """Before any worker starts: what `_prepare` does, then check (or, on the first start,
+    record) the secret's fingerprint. `migrate` records none: it may run from a deploy host."""
+    async with services(settings, JsonLog(settings.log_level)) as built:
+        await check_secret(built.store, settings.secret_key)
+
+
+def bind_url(host: str, port: int) -> str:
+    """`http://host:port` for a bind address: the public URL when TRIPORT_PUBLIC_URL is unset.
+
+    A wildcard bind (0.0.0.0, ::) names no address a browser could use; it stands for this
+    machine's loopback address there, and deployments reached by another name set the variable.
+    """
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen before any worker exists, so a taken port fails here, in one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        sys.exit(f"triport-console: cannot listen on {host}:{port}: {reason.lower()}")
+    sock.set_inheritable(True)
+    return sock
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    asyncio.run(_prepare(settings))  # once, before any worker starts
-    print(
-        f"Triport console on http://{host}:{port}/ (database: "
-        f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
-        file=sys.stderr,
-        flush=True,
-    )
-    uvicorn.run(
-        "triport_console.http.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        # httptools with bounded request heads (32 KB, 10 s): http/protocol.py
-        http="triport_console.http.protocol:BoundedHttpToolsProtocol",
-        lifespan="on",
-        access_log=False,  # the app writes its own structured line per request
-        server_header=False,
-        proxy_headers=False,  # X-Forwarded-* are honoured by the app only with TRIPORT_TRUST_PROXY
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
+    metrics_dir = prepare_multiprocess_dir() if settings.metrics_token else None
+    try:
+        asyncio.run(_prepare_to_serve(settings))  # once, before any worker starts
+        sock = _listen(host, port)
+        log = JsonLog(settings.log_level)
+        log.info("listening", url=settings.public_url, bind=f"{host}:{port}", workers=workers)
+        # For the person at the terminal, on stderr; printed only now that the socket listens.
+        print(
+            f"Triport console on {settings.public_url}/ (database: "
+            f"{settings.database_url.split('@')[-1]}, mail: {settings.mail_url.split('@')[-1]})",
+            file=sys.stderr,
+            flush=True,
+        )
+        config = uvicorn.Config(
+            "triport_console.http.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            # httptools with bounded request heads (32 KB, 10 s): http/protocol.py
+            http="triport_console.http.protocol:BoundedHttpToolsProtocol",
+            lifespan="on",
+            access_log=False,  # the app writes its own structured line per request
+            server_header=False,
+            proxy_headers=False,  # X-Forwarded-* are read by the app, with TRIPORT_TRUST_PROXY
+            log_config=uvicorn_log_config(settings.log_level),
+            timeout_graceful_shutdown=10,
+        )
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server = uvicorn.Server(config)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run(sockets=[sock])
+            if not server.started:
+                sys.exit(3)  # uvicorn's STARTUP_FAILURE; the reason is in the JSON log
+    finally:
+        if metrics_dir is not None:
+            remove_private_dir(metrics_dir)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,6 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("purge", help="delete dead sessions, login codes, challenges, windows")
     args = parser.parse_args(argv)
     try:
+        if args.command == "serve" and not os.environ.get("TRIPORT_PUBLIC_URL"):
+            # Spec §2.13: the public URL is the bound address unless configured. Set here, before
+            # any worker starts, so every worker's settings (read from the environment) agree.
+            os.environ["TRIPORT_PUBLIC_URL"] = bind_url(args.host, args.port)
         settings = load_settings()
         if args.command == "serve":
             _serve(settings, args.host, args.port, args.workers)

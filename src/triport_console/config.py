@@ -71,6 +71,7 @@ class Settings:
     google_client_id: str = ""
     google_client_secret: str = ""
     console_url: str = ""  # empty: the console is served from public_url
+    metrics_token: str = ""  # empty: no /metrics route, and nothing is recorded
     wallet_chain_id: int = 1  # EIP-155 chain id named in EVM sign-in messages (1: Ethereum)
 
     @property
@@ -219,6 +220,17 @@ def _secret_key(env: Mapping[str, str], database_url: str) -> bytes:
         return value
 
 
+def _metrics_token(env: Mapping[str, str]) -> str:
+    token = env.get("TRIPORT_METRICS_TOKEN", "")
+    if token and (
+        len(token) < 32 or not token.isascii() or not token.isprintable() or " " in token
+    ):
+        raise ConfigError(
+            "TRIPORT_METRICS_TOKEN: must be at least 32 printable ASCII characters without spaces"
+        )
+    return token
+
+
 def _google(env: Mapping[str, str]) -> dict[str, str]:
     """Google (or any OpenID provider) sign-in settings; unset client id means disabled."""
     issuer = (env.get("TRIPORT_GOOGLE_ISSUER") or Settings.google_issuer).rstrip("/")
@@ -297,6 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
+        metrics_token=_metrics_token(env),
         wallet_chain_id=_int(env, "TRIPORT_WALLET_CHAIN_ID", Settings.wallet_chain_id, minimum=1),
         **_google(env),
     )

@@ -1,13 +1,15 @@
 """Mail delivery of login codes: SMTP for real, the terminal for development.
 
 The console mailer is the development stand-in named by `TRIPORT_MAIL_URL=console:`: printing the
-code to the operator's own terminal is its whole purpose, and it writes to stderr directly, never
-through the structured request log.
+code to the operator's own terminal is its whole purpose. It writes to standard error, framed so a
+person sees it at a glance, never to standard output, which carries only the JSON log lines. Each
+message is one `write` (no interleaving between workers), and the address is printed with control
+characters escaped, so no input can forge terminal lines or escape sequences.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -33,9 +35,23 @@ def _body(code: str, lifetime: timedelta) -> str:
     )
 
 
+_RULE = "-" * 72
+
+
+def _printable(text: str) -> str:
+    """`text` with every non-printable character escaped (newlines, ESC, bidi controls…)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 class ConsoleMailer:
     async def send_login_code(self, to: str, code: str, lifetime: timedelta) -> None:
-        print(f"\n  Triport sign-in code for {to}: {code}\n", file=sys.stderr, flush=True)
+        minutes = int(lifetime.total_seconds() // 60)
+        text = (
+            f"\n{_RULE}\n DEVELOPMENT MAIL (TRIPORT_MAIL_URL=console:), not sent to anyone\n"
+            f"  Triport sign-in code for {_printable(to)}: {code}   (valid {minutes} minutes)\n"
+            f"{_RULE}\n\n"
+        )
+        os.write(2, text.encode("utf-8", "replace"))
 
 
 class SmtpMailer:

@@ -74,6 +74,8 @@ def test_revoke_sessions_ends_every_live_session_of_the_user(server, new_session
         ("TRIPORT_TRUST_PROXY", "maybe"),
         ("TRIPORT_ALLOWED_ORIGINS", "console.example"),
         ("TRIPORT_SECRET_KEY", "short"),
+        ("TRIPORT_METRICS_TOKEN", "short"),
+        ("TRIPORT_METRICS_TOKEN", "a token with spaces in it, long enough otherwise"),
         ("TRIPORT_DB_POOLER", "session"),
         ("TRIPORT_DB_POOLER", "transaction"),  # the default database is SQLite
     ],

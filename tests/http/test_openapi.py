@@ -23,6 +23,8 @@ def test_document_and_router_agree(server):
                 assert response.status_code != 405, (verb, path)
                 documented = set(operations[verb]["responses"])
                 assert str(response.status_code) in documented, (verb, path, response.text)
+            elif path == "/metrics":  # without its token, a path that does not exist (§2.13)
+                assert response.status_code == 404, (verb, path)
             else:
                 assert response.status_code == 405, (verb, path)
 
@@ -43,7 +45,11 @@ def test_every_route_of_the_router_is_documented(tmp_path):
     from triport_console.http.openapi import PATHS
 
     settings = load_settings(
-        {"TRIPORT_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "TRIPORT_SECRET_KEY": "s" * 40}
+        {
+            "TRIPORT_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+            "TRIPORT_SECRET_KEY": "s" * 40,
+            "TRIPORT_METRICS_TOKEN": "m" * 40,  # so that /metrics is served too
+        }
     )
     app = ConsoleApp(settings)
 

@@ -36,6 +36,7 @@ OPERATIONS: dict[str, tuple[str, str | None]] = {
     "getHealth": ("operations", None),
     "getReadiness": ("operations", None),
     "getOpenApi": ("operations", None),
+    "getMetrics": ("operations", None),
     "getConsoleConfig": ("console", None),
 }
 SIGN_INS = {"verifyEmailSignIn", "verifyWalletSignIn", "finishGoogleSignIn", "logout", "getMe"}

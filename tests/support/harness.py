@@ -215,7 +215,7 @@ class ServerProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0) -> ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [

@@ -43,7 +43,7 @@ class Tag(Enum):
 TAG_DESCRIPTIONS = {
     Tag.AUTH: "Sign-in, the current session and logout",
     Tag.KEYS: "API keys of the signed-in user",
-    Tag.OPERATIONS: "Health, readiness and this document",
+    Tag.OPERATIONS: "Health, readiness, metrics and this document",
     Tag.CONSOLE: "The console page and its configuration",
 }
 
@@ -52,6 +52,7 @@ class Feature(Enum):
     """Endpoints served only when their feature is on."""
 
     CONSOLE_PAGE = "console_page"  # TRIPORT_CONSOLE_ENABLED
+    METRICS = "metrics"  # TRIPORT_METRICS_TOKEN
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class Endpoint:
     params: tuple[PathParam, ...] = ()
     query: tuple[str, ...] = ()
     feature: Feature | None = None
+    # Whose outcomes this endpoint's answers count in (metrics.py): "logout", or the provider
+    # of a sign-in ("email", "wallet", "google"); None for the rest.
+    outcomes: str | None = None
 
     @property
     def codes(self) -> tuple[E, ...]:
@@ -130,6 +134,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         errors=(E.LOGOUT_FAILED,),
         sdk="auth.logout",
         sets_session=True,
+        outcomes="logout",
     ),
     Endpoint(
         "getMe",
@@ -176,6 +181,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         limit="email_verify",
         sdk="auth.email_verify",
         sets_session=True,
+        outcomes="email",
     ),
     Endpoint(
         "createWalletChallenge",
@@ -203,6 +209,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         limit="wallet_verify",
         sdk="auth.wallet_verify",
         sets_session=True,
+        outcomes="wallet",
     ),
     Endpoint(
         "startGoogleSignIn",
@@ -235,6 +242,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         errors=(E.GOOGLE_DISABLED, E.INTERNAL),
         query=("code", "state", "error", "iss"),
         sets_session=True,
+        outcomes="google",
     ),
     # keys ----------------------------------------------------------------------------------
     Endpoint(
@@ -300,6 +308,23 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "The database is reachable",
         response=t.Readiness,
         errors=(E.NOT_READY,),
+    ),
+    Endpoint(
+        "getMetrics",
+        "GET",
+        "/metrics",
+        Tag.OPERATIONS,
+        "Prometheus metrics of every worker process (text format 0.0.4)",
+        response=Response(
+            200, "Prometheus text format", "text/plain; version=0.0.4; charset=utf-8"
+        ),
+        description=(
+            "Served only when TRIPORT_METRICS_TOKEN is set, and only to a request carrying "
+            "`Authorization: Bearer <that token>` (compared in constant time). Any other request, "
+            "whatever its method, gets 404 route_not_found, exactly as a path that does not exist."
+        ),
+        errors=(E.ROUTE_NOT_FOUND,),
+        feature=Feature.METRICS,
     ),
     Endpoint(
         "getOpenApi",

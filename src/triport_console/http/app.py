@@ -21,6 +21,8 @@ from ..composition import Services, open_services
 from ..config import Settings, load_settings
 from ..errors import DomainError, ErrorCode, SessionNotLive
 from ..logs import JsonLog
+from ..metrics import UNMATCHED, Metrics, PrometheusMetrics, install
+from ..services.secret_check import check_secret
 from .client_address import client_address
 from .cookies import SESSION, SESSION_PAIR, CookiePolicy
 from .cors import Cors
@@ -32,6 +34,7 @@ from .responses import JSON, Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
+from .routes_ops import METRICS_PATH, MetricsRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Call, Router
 
@@ -68,12 +71,15 @@ class ConsoleApp:
         self._open_services = services
         self.services: Services | None = None
         self.router = Router([])
+        self.metrics = Metrics()  # recording nothing until startup enables it
+        self._metrics_routes: MetricsRoutes | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
         settings = self.settings
         self.services = services = await self._open_services(settings, self.log)
+        await check_secret(services.store, settings.secret_key)
         auth = AuthRoutes(
             services.sessions,
             services.email_login,
@@ -96,8 +102,13 @@ class ConsoleApp:
             **KeyRoutes(services.keys, self.log).handlers(),
             **console.handlers(),
         }
-        features = frozenset({Feature.CONSOLE_PAGE} if console.page_available else ())
-        self.router = Router.build(ENDPOINTS, handlers, features)
+        features = {Feature.CONSOLE_PAGE} if console.page_available else set()
+        if settings.metrics_token:
+            self.metrics = install(PrometheusMetrics())
+            self._metrics_routes = MetricsRoutes(settings.metrics_token, self.metrics)
+            handlers.update(self._metrics_routes.handlers())
+            features.add(Feature.METRICS)
+        self.router = Router.build(ENDPOINTS, handlers, frozenset(features))
         if settings.purge_interval > 0:
             self._housekeeping = asyncio.create_task(services.housekeeping.run_periodically())
 
@@ -108,6 +119,7 @@ class ConsoleApp:
                 await self._housekeeping
         if self.services is not None:
             await self.services.close()
+        self.metrics.close()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -139,15 +151,18 @@ class ConsoleApp:
         request.request_id = (
             offered if offered and _CLIENT_REQUEST_ID.fullmatch(offered) else new_request_id()
         )
+        code: ErrorCode | None = None  # the domain error that decided the answer, if any
         try:
             response = await self._dispatch(request)
         except SessionNotLive:
-            response = error_response(ErrorCode.UNAUTHENTICATED, request.request_id)
+            code = ErrorCode.UNAUTHENTICATED
+            response = error_response(code, request.request_id)
             if not request.cookie_conflicts & SESSION_PAIR:
                 # With tossed cookies the one we would clear may be the live one: leave both.
                 for cookie in self.cookies.clear_session_pair(request):
                     response.set_cookie(cookie)
         except DomainError as error:
+            code = error.code
             response = domain_error_response(error, request.request_id)
             if error.code is ErrorCode.INTERNAL:
                 self.log.error(
@@ -165,7 +180,8 @@ class ConsoleApp:
                 path=request.path,
                 error=type(exc).__name__,
             )
-            response = error_response(ErrorCode.INTERNAL, request.request_id)
+            code = ErrorCode.INTERNAL
+            response = error_response(code, request.request_id)
         headers = response.headers
         headers.append((b"content-length", str(len(response.body)).encode()))
         headers.append((b"x-request-id", request.request_id.encode()))
@@ -177,6 +193,9 @@ class ConsoleApp:
         # HEAD: the GET answer's status and headers (its Content-Length too), and no body.
         body = b"" if request.method == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})
+        seconds = time.perf_counter() - started
+        if self.metrics.enabled:
+            self._count(request, response.status, code, seconds)
         if not self.log.enabled("info"):
             return
         self.log.info(
@@ -185,9 +204,28 @@ class ConsoleApp:
             method=request.method,
             path=request.path,
             status=response.status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            duration_ms=round(seconds * 1000, 3),
             client=self.client_address(request),
         )
+
+    def _count(self, request: Request, status: int, code: ErrorCode | None, seconds: float) -> None:
+        route = request.route
+        self.metrics.request(route.path if route else UNMATCHED, request.method, status, seconds)
+        operation = route.operation(request.method) if route else None
+        outcomes = operation.endpoint.outcomes if operation else None
+        if outcomes is None:
+            return
+        outcome = request.outcome or (code.value if code else None)
+        if outcomes == "logout":
+            if outcome is None:
+                return
+            if outcome.startswith("csrf_"):
+                outcome = "csrf_refused"
+            elif outcome not in ("revoked", "nothing_live"):
+                outcome = "failed"
+            self.metrics.logout(outcome)
+        elif outcome is not None or status < 400:
+            self.metrics.sign_in(outcomes, outcome or "success")
 
     async def _dispatch(self, request: Request) -> Response:
         if Cors.is_preflight(request):
@@ -196,6 +234,14 @@ class ConsoleApp:
         if matched is None:
             return error_response(ErrorCode.ROUTE_NOT_FOUND, request.request_id)
         route, params = matched
+        request.route = route
+        if route.path == METRICS_PATH and not (
+            self._metrics_routes and self._metrics_routes.authorized(request)
+        ):
+            # Without the token, /metrics is answered for every method as a path that does
+            # not exist (spec §2.13): neither its presence nor its methods are revealed.
+            request.route = None
+            return error_response(ErrorCode.ROUTE_NOT_FOUND, request.request_id)
         operation = route.operation(request.method)
         if operation is None:
             return error_response(

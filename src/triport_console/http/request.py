@@ -7,10 +7,13 @@ here is read whole: a large Cookie header is never mistaken for "no cookie" (spe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ..errors import ErrorCode, InvalidInput
+
+if TYPE_CHECKING:
+    from .routing import Route
 
 Scope = dict[str, Any]
 
@@ -22,8 +25,10 @@ class Request:
         "_receive",
         "headers",
         "method",
+        "outcome",
         "path",
         "request_id",
+        "route",
         "scope",
     )
 
@@ -33,6 +38,10 @@ class Request:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.request_id = request_id
+        # Set by the edge and the handlers for the metrics: the matched route (its template is
+        # the label) and, where a route's answers count as outcomes, what happened.
+        self.route: Route | None = None
+        self.outcome: str | None = None
         self.headers = join_headers(scope["headers"])
         self._cookies: dict[str, str] | None = None
         self._conflicts: frozenset[str] = frozenset()

@@ -57,14 +57,18 @@ class AuthRoutes:
         else:
             token = request.cookies.get(SESSION)
             tokens = [token] if token else []
+        request.outcome = "nothing_live"
         if tokens:
             try:
                 revoked = await self._sessions.logout(tokens, request.headers["x-csrf-token"])
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
+                request.outcome = "failed"
                 self._log.error(ErrorCode.LOGOUT_FAILED, request_id=request.request_id)
                 return error_response(ErrorCode.LOGOUT_FAILED, request.request_id)
+            if revoked:
+                request.outcome = "revoked"
             self._log.info("logout", request_id=request.request_id, revoked=revoked)
         call.cookies += self._cookies.clear_session_pair(request)
         return OK

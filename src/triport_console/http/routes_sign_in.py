@@ -97,11 +97,13 @@ class GoogleRoutes:
                 request.cookies.get(SESSION),
             )
         except OidcError as error:
+            request.outcome = error.redirect_code
             self._log.warning(
                 "google_sign_in_failed", request_id=request.request_id, error=error.redirect_code
             )
             response = self._to_login(error.redirect_code)
         except DomainError as error:  # 503 google_disabled, or 500 internal for a store failure
+            request.outcome = error.code.value
             self._log.warning(
                 "google_callback_failed", request_id=request.request_id, error=type(error).__name__
             )

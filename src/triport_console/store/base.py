@@ -93,6 +93,13 @@ class Store(ABC):
     async def ping(self) -> None:
         """Raise StoreUnavailable unless a round trip to the database succeeds."""
 
+    @abstractmethod
+    async def record_secret_fingerprint(self, fingerprint: bytes) -> bytes:
+        """Keep `fingerprint` unless one is recorded already; return the recorded one.
+
+        Of several first starts at once, exactly one fingerprint is kept.
+        """
+
     # Sessions -------------------------------------------------------------------------------
     @abstractmethod
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None: ...

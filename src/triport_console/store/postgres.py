@@ -53,6 +53,7 @@ from typing import Any
 import asyncpg
 
 from ..errors import MigrationRefused, StoreUnavailable
+from ..metrics import active as metrics
 from ..models import (
     ApiKey,
     Identity,
@@ -234,6 +235,7 @@ class PostgresStore(Store):
             async with self._pool.acquire(timeout=self._timeout) as conn:
                 yield conn
         except _FAILURES as exc:
+            metrics().store_error("postgres")
             raise StoreUnavailable(f"PostgreSQL failed: {type(exc).__name__}") from exc
 
     @asynccontextmanager
@@ -252,6 +254,18 @@ class PostgresStore(Store):
     async def ping(self) -> None:
         async with self._connection() as conn:
             await conn.fetchval("SELECT 1")
+
+    async def record_secret_fingerprint(self, fingerprint: bytes) -> bytes:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO secret_fingerprint (id, fingerprint) VALUES (1, $1) "
+                "ON CONFLICT (id) DO NOTHING",
+                fingerprint,
+            )
+            recorded: bytes = await conn.fetchval(
+                "SELECT fingerprint FROM secret_fingerprint WHERE id = 1"
+            )
+            return bytes(recorded)
 
     async def _update(self, sql: str, *args: Any) -> bool:
         """One UPDATE of at most one row; True when it changed it."""

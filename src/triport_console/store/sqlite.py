@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ..errors import DomainError, StoreUnavailable
+from ..metrics import active as metrics
 from ..models import (
     ApiKey,
     Identity,
@@ -221,6 +222,7 @@ class GroupCommitWriter:
 
     def _fail(self, jobs: list[_Job], reason: str) -> None:
         for job in jobs:
+            metrics().store_error("sqlite")
             self._deliver(job, None, StoreUnavailable(reason))
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
@@ -246,11 +248,11 @@ class GroupCommitWriter:
                 except Exception as exc:  # any failure of one operation is that operation's alone
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    failure = (
-                        exc
-                        if isinstance(exc, DomainError)
-                        else StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
-                    )
+                    if isinstance(exc, DomainError):
+                        failure: DomainError = exc
+                    else:
+                        metrics().store_error("sqlite")
+                        failure = StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
                     outcomes.append((job, None, failure))
                 else:
                     conn.execute("RELEASE job")
@@ -262,6 +264,7 @@ class GroupCommitWriter:
                     conn.execute("ROLLBACK")
             self._fail(jobs, f"commit failed: {exc}")
             return
+        metrics().commit_batch(len(jobs))
         # Only now, with the transaction durably committed, may any caller be answered.
         for job, result, error in outcomes:
             self._deliver(job, result, error)
@@ -326,10 +329,25 @@ class SQLiteStore(Store):
             # fetchall() ends the implicit read transaction, so the next read sees new commits.
             return self._reader.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
+            metrics().store_error("sqlite")
             raise StoreUnavailable(f"read failed: {exc}") from exc
 
     async def ping(self) -> None:
         self._read("SELECT 1", ())
+
+    async def record_secret_fingerprint(self, fingerprint: bytes) -> bytes:
+        at = ts(datetime.now(UTC))
+
+        def record(conn: sqlite3.Connection) -> bytes:
+            conn.execute(
+                "INSERT INTO secret_fingerprint (id, fingerprint, recorded_at) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                (fingerprint, at),
+            )
+            row = conn.execute("SELECT fingerprint FROM secret_fingerprint WHERE id = 1").fetchone()
+            return bytes(row[0])
+
+        return await self._writer.run(record)
 
     async def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
         """One UPDATE through the writer; True when it changed a row."""
