@@ -7,15 +7,13 @@ HTTP routes (or the operator's command), as a user or operator would.
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.cli.test_cli import cli
 from tests.http.test_sessions import (
     CHROME_MAC,
     current_id,
@@ -26,7 +24,7 @@ from tests.http.test_sessions import (
     revoke_others,
     sign_in_as,
 )
-from tests.support.harness import TEST_SECRET, ServerProcess, SmtpSink, write_lock
+from tests.support.harness import ServerProcess, SmtpSink, write_lock
 from tests.support.http import assert_envelope, session_headers
 from tests.support.sessions import Credentials, sign_in_one
 
@@ -263,17 +261,10 @@ def test_the_operator_command_records_one_session_revoked_per_session_without_an
     address = new_address()
     sign_in_as(server, smtp_sink, address)
     sign_in_as(server, smtp_sink, address)
-    subprocess.run(
-        [sys.executable, "-m", "triport_console", "revoke-sessions", "--email", address],
-        env={
-            **os.environ,
-            "TRIPORT_DATABASE_URL": server.database_url,
-            "TRIPORT_SECRET_KEY": TEST_SECRET,
-        },
-        check=True,
-        capture_output=True,
-        timeout=60,
+    done = cli(
+        "revoke-sessions", "--email", address, env={"TRIPORT_DATABASE_URL": server.database_url}
     )
+    assert done.returncode == 0, done.stderr
     later = sign_in_one(server.base_url, smtp_sink, address)
     found = events(server, later)
     revoked = [e for e in found if e["type"] == "session_revoked"]
