@@ -37,17 +37,15 @@ export class TriportError extends Error {
   }
 }
 
-/** Why a known session is no longer live (spec §2.10), as a 401 `unauthenticated` says it. */
-export type SessionEndReason = "signed_out" | "revoked" | "signed_out_everywhere" | "replaced" | "admin" | "expired";
+/** The reasons a 401 may give for a known session that is no longer live (spec §2.10). */
+const SESSION_END_REASONS = ["signed_out", "revoked", "signed_out_everywhere", "replaced", "admin", "expired"] as const;
 
-const SESSION_END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>([
-  "signed_out",
-  "revoked",
-  "signed_out_everywhere",
-  "replaced",
-  "admin",
-  "expired",
-]);
+/** Why a known session is no longer live, as a 401 `unauthenticated` says it. */
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
+
+function sessionEndReason(value: unknown): SessionEndReason | undefined {
+  return SESSION_END_REASONS.find((reason) => reason === value);
+}
 
 /**
  * 401: no session, or an unknown, expired or revoked one. Sign in again. `reason` says why a
@@ -148,8 +146,8 @@ function readEnvelope(body: unknown): Envelope {
   if (message !== undefined) envelope.message = message;
   if (requestId !== undefined) envelope.requestId = requestId;
   if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) envelope.retryAfter = retryAfter;
-  const reason = record["reason"];
-  if (typeof reason === "string" && SESSION_END_REASONS.has(reason)) envelope.reason = reason as SessionEndReason;
+  const reason = sessionEndReason(record["reason"]);
+  if (reason !== undefined) envelope.reason = reason;
   return envelope;
 }
 
