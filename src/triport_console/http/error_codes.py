@@ -34,6 +34,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_many_keys": (409, "The active key limit is reached; revoke a key first."),
     "google_disabled": (503, "Google sign-in is not configured."),
     "not_ready": (503, "The database is unreachable."),
+    "headers_too_large": (431, "The request line and headers may be at most 32 KB."),
+    "request_timeout": (408, "The request headers did not arrive within 10 seconds."),
 }
 
 
