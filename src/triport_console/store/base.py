@@ -72,7 +72,7 @@ _PURGE_ROWS = {
     PurgeTarget.LOGIN_CODES: ("request_id", "created_at < {cutoff}"),
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
-    PurgeTarget.ACTIVITY_EVENTS: ("id", "at < {cutoff}"),
+    PurgeTarget.ACTIVITY_EVENTS: ("(user_id, at, id)", "at < {cutoff}"),
 }
 
 
