@@ -180,6 +180,9 @@ def test_signing_in_with_sign_out_of_all_other_devices(
     choice = page.get_by_role("checkbox", name="Sign out of all other devices")
     expect(choice).not_to_be_checked()
     choice.check()
+    # Google sign-in is a navigation: the choice rides in its start URL.
+    google = page.locator("#google")
+    expect(google).to_have_attribute("href", "/v1/auth/google/start?sign_out_others=1")
     screenshot(page, "sessions-sign-in-choice")
     sign_in_through_page(page, smtp_sink, email)
     expect(page.locator("#status")).to_contain_text("Signed out 1 other session.")
