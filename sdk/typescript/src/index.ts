@@ -1,10 +1,13 @@
 export { TriportConsole, DEFAULT_BASE_URL, BASE_URL_ENV, type TriportConsoleOptions } from "./client.js";
-export { AuthApi, type LogoutOptions } from "./auth.js";
+export { AuthApi, type LogoutOptions, type SignInOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
+export { SessionsApi, ActivityApi, type ActivityListParams } from "./sessions.js";
 export type { RequestOptions, RetryOptions } from "./transport.js";
 export {
   TriportError,
   AuthenticationError,
+  UnauthenticatedError,
+  type SessionEndReason,
   CsrfError,
   PermissionDeniedError,
   InvalidRequestError,
@@ -18,6 +21,9 @@ export {
   type TriportErrorInit,
 } from "./errors.js";
 export type {
+  ActivityEvent,
+  ActivityPage,
+  ActivityType,
   ApiKey,
   Chain,
   CreateKeyParams,
@@ -28,8 +34,11 @@ export type {
   Me,
   OkResult,
   Provider,
+  RevokedOthers,
   RotatedKey,
   Scope,
+  Session,
+  SessionList,
   SignInResult,
   Timestamp,
   User,
