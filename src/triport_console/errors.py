@@ -67,3 +67,16 @@ class Conflict(DomainError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class InvalidChallenge(DomainError):
+    """A passkey ceremony's challenge is unknown, expired, already used, or not this user's."""
+
+    code = "invalid_challenge"
+
+
+class InvalidCredential(DomainError):
+    """A WebAuthn response that does not verify: unknown or removed credential, bad signature,
+    wrong origin or RP id, a counter that went backwards, or a credential already registered."""
+
+    code = "invalid_credential"

@@ -22,6 +22,7 @@ from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
 from ..services.google_login import GoogleLoginService
 from ..services.housekeeping import Housekeeping
+from ..services.passkeys import PasskeyService
 from ..services.rate_limits import RateLimiter
 from ..services.sessions import SessionService
 from ..services.wallet_login import WalletLoginService
@@ -35,6 +36,7 @@ from .responses import Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
+from .routes_passkeys import PasskeyRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Guard, Router
 
@@ -91,11 +93,15 @@ class ConsoleApp:
             page_enabled=settings.console_enabled,
         )
         key_routes = KeyRoutes(sessions, keys, self.log)
+        passkeys = PasskeyRoutes(
+            PasskeyService(store, sessions, settings), sessions, auth.signed_in, self.log
+        )
         self.router = Router(
             auth.routes()
             + wallet.routes()
             + google.routes()
             + key_routes.routes()
+            + passkeys.routes()
             + console.routes()
         )
         self.limiter = RateLimiter(store, settings.rate_limits)

@@ -114,6 +114,32 @@ SCHEMAS: dict[str, Any] = {
             "created": {"const": True},
         },
     },
+    "Passkey": {
+        "type": "object",
+        "required": ["id", "name", "created_at", "last_used_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "name": {"type": "string"},
+            "created_at": _TIMESTAMP,
+            "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "WebAuthnOptions": {
+        "type": "object",
+        "required": ["options"],
+        "properties": {
+            "options": {
+                "type": "object",
+                "description": (
+                    "PublicKeyCredentialCreationOptionsJSON (registration) or "
+                    "PublicKeyCredentialRequestOptionsJSON (sign-in), binary fields base64url, "
+                    "as PublicKeyCredential.parseCreationOptionsFromJSON / "
+                    "parseRequestOptionsFromJSON read them. The challenge is single-use and "
+                    "valid 5 minutes."
+                ),
+            }
+        },
+    },
     "WalletAddress": {
         "type": "object",
         "required": ["address", "chain"],
@@ -388,6 +414,130 @@ PATHS: dict[str, Any] = {
                 **errors(
                     "invalid_id", "unauthenticated", "not_found", "key_revoked", *KEY_ACTION_ERRORS
                 ),
+            },
+        }
+    },
+    "/v1/auth/passkeys": {
+        "get": {
+            "operationId": "listPasskeys",
+            "tags": ["passkeys"],
+            "summary": "The user's passkeys, newest first",
+            "security": SESSION,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["passkeys"],
+                        "properties": {"passkeys": {"type": "array", "items": _ref("Passkey")}},
+                    },
+                    "The passkeys (never a credential id or public key)",
+                ),
+                **errors("unauthenticated", "internal"),
+            },
+        }
+    },
+    "/v1/auth/passkeys/register/options": {
+        "post": {
+            "operationId": "startPasskeyRegistration",
+            "tags": ["passkeys"],
+            "summary": "Options for navigator.credentials.create(): a resident key, UV preferred",
+            "security": SESSION,
+            "parameters": [CSRF_HEADER],
+            "responses": {
+                "200": _json(_ref("WebAuthnOptions"), "PublicKeyCredentialCreationOptionsJSON"),
+                **errors("unauthenticated", *KEY_ACTION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/passkeys/register/verify": {
+        "post": {
+            "operationId": "finishPasskeyRegistration",
+            "tags": ["passkeys"],
+            "summary": "Verify the authenticator's answer and add the passkey",
+            "security": SESSION,
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(
+                {
+                    "type": "object",
+                    "required": ["credential"],
+                    "properties": {
+                        "credential": {
+                            "type": "object",
+                            "description": "RegistrationResponseJSON (credential.toJSON())",
+                        },
+                        "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 80},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["passkey"],
+                        "properties": {"passkey": _ref("Passkey")},
+                    },
+                    "Added",
+                ),
+                **errors(
+                    "invalid_name",
+                    "invalid_challenge",
+                    "invalid_credential",
+                    "unauthenticated",
+                    *MUTATION_ERRORS,
+                ),
+            },
+        }
+    },
+    "/v1/auth/passkeys/{id}": {
+        "delete": {
+            "operationId": "deletePasskey",
+            "tags": ["passkeys"],
+            "summary": "Remove a passkey; it can no longer sign in",
+            "security": SESSION,
+            "parameters": [
+                {**KEY_ID, "description": "The passkey's id; not a UUID → invalid_id"},
+                CSRF_HEADER,
+            ],
+            "responses": {
+                "200": _json(_ref("Ok"), "Removed"),
+                **errors("invalid_id", "unauthenticated", "not_found", *KEY_ACTION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/passkey/options": {
+        "post": {
+            "operationId": "passkeySignInOptions",
+            "summary": "Options for navigator.credentials.get() with a discoverable passkey",
+            "parameters": [CSRF_HEADER],
+            "responses": {
+                "200": _json(_ref("WebAuthnOptions"), "PublicKeyCredentialRequestOptionsJSON"),
+                **errors("rate_limited", *KEY_ACTION_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/passkey/verify": {
+        "post": {
+            "operationId": "verifyPasskeySignIn",
+            "summary": "Trade a passkey assertion for a session (the challenge is burned once)",
+            "parameters": [CSRF_HEADER],
+            "requestBody": body(
+                {
+                    "type": "object",
+                    "required": ["credential"],
+                    "properties": {
+                        "credential": {
+                            "type": "object",
+                            "description": (
+                                "AuthenticationResponseJSON (PublicKeyCredential.toJSON())"
+                            ),
+                        },
+                        "sign_out_others": {"type": "boolean"},
+                    },
+                }
+            ),
+            "responses": {
+                "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
+                **errors("invalid_challenge", "invalid_credential", *MUTATION_ERRORS),
             },
         }
     },

@@ -39,6 +39,7 @@ class Housekeeping:
             PurgeTarget.LOGIN_CODES: now - RATE_WINDOW,
             PurgeTarget.WALLET_CHALLENGES: now,
             PurgeTarget.RATE_LIMITS: now,
+            PurgeTarget.PASSKEY_CHALLENGES: now,
         }
 
     async def purge(self, now: datetime | None = None) -> dict[str, int]:

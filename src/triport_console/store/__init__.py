@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store
+from .base import (
+    CodeOutcome,
+    CodeResult,
+    PurgeTarget,
+    RevokeOutcome,
+    Store,
+)
 
 
 def open_store(database_url: str, timeout: float) -> Store:
@@ -16,4 +22,11 @@ def open_store(database_url: str, timeout: float) -> Store:
     return PostgresStore(database_url, timeout)
 
 
-__all__ = ["CodeOutcome", "CodeResult", "PurgeTarget", "RevokeOutcome", "Store", "open_store"]
+__all__ = [
+    "CodeOutcome",
+    "CodeResult",
+    "PurgeTarget",
+    "RevokeOutcome",
+    "Store",
+    "open_store",
+]

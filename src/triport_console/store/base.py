@@ -19,6 +19,8 @@ from ..models import (
     LoginCode,
     NewApiKey,
     NewSession,
+    Passkey,
+    PasskeyChallenge,
     User,
     WalletChallenge,
 )
@@ -49,6 +51,7 @@ class PurgeTarget(enum.Enum):
     LOGIN_CODES = "login_codes"  # created before the cutoff (older than the hourly limit window)
     WALLET_CHALLENGES = "wallet_challenges"  # expired before the cutoff
     RATE_LIMITS = "rate_limits"  # windows that ended before the cutoff
+    PASSKEY_CHALLENGES = "passkey_challenges"  # expired before the cutoff
 
 
 _PURGE_ROWS = {
@@ -56,6 +59,7 @@ _PURGE_ROWS = {
     PurgeTarget.LOGIN_CODES: ("request_id", "created_at < {cutoff}"),
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
+    PurgeTarget.PASSKEY_CHALLENGES: ("challenge_hash", "expires_at < {cutoff}"),
 }
 
 
@@ -149,6 +153,46 @@ class Store(ABC):
         None when the nonce is no longer live (another request burned it first, or it
         expired): of two concurrent calls for one nonce, exactly one creates a session.
         """
+
+    # Passkeys -------------------------------------------------------------------------------
+    @abstractmethod
+    async def create_passkey_challenge(self, challenge: PasskeyChallenge) -> None: ...
+
+    @abstractmethod
+    async def passkey_challenge_live(
+        self, challenge_hash: bytes, purpose: str, user_id: str | None, now: datetime
+    ) -> bool:
+        """Whether the challenge was issued for this purpose (and user), unused and unexpired."""
+
+    @abstractmethod
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        """The user's passkeys, newest first."""
+
+    @abstractmethod
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None: ...
+
+    @abstractmethod
+    async def add_passkey(self, challenge_hash: bytes, passkey: Passkey) -> None:
+        """Burn the user's registration challenge and insert the passkey, in one transaction.
+
+        Raises (changing nothing) InvalidChallenge when the challenge is no longer live for
+        this user, InvalidCredential when that credential id is already registered."""
+
+    @abstractmethod
+    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
+        """Delete the user's passkey; False when the user has no passkey with that id."""
+
+    @abstractmethod
+    async def complete_passkey_login(
+        self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
+    ) -> User:
+        """Burn the sign-in challenge, record the new counter and create the session, in one
+        transaction; the passkey's user.
+
+        Raises (changing nothing) InvalidChallenge when the challenge is no longer live, and
+        InvalidCredential when the passkey was removed or its counter moved since it was read:
+        the update is conditioned on the counter that was verified, so of two assertions
+        racing past the check only one signs in."""
 
     # API keys -------------------------------------------------------------------------------
     @abstractmethod

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ..errors import DomainError, StoreUnavailable
+from ..errors import DomainError, InvalidChallenge, InvalidCredential, StoreUnavailable
 from ..models import (
     ApiKey,
     Identity,
@@ -38,11 +38,20 @@ from ..models import (
     LoginCode,
     NewApiKey,
     NewSession,
+    Passkey,
+    PasskeyChallenge,
     User,
     WalletChallenge,
 )
 from . import migrations
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
+from .base import (
+    CodeOutcome,
+    CodeResult,
+    PurgeTarget,
+    RevokeOutcome,
+    Store,
+    purge_statement,
+)
 
 T = TypeVar("T")
 _MAX_BATCH = 256
@@ -53,6 +62,11 @@ _USER_COLUMNS = (
 _KEY_COLUMNS = (
     "k.id, k.user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, k.status, k.is_default, "
     "k.created_at, k.last_used_at"
+)
+
+_PASSKEY_COLUMNS = (
+    "p.id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.transports, p.name, "
+    "p.created_at, p.last_used_at"
 )
 
 
@@ -83,6 +97,20 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         is_default=bool(row[7]),
         created_at=_dt(row[8]),
         last_used_at=_dt(row[9]) if row[9] else None,
+    )
+
+
+def _passkey(row: tuple[Any, ...]) -> Passkey:
+    return Passkey(
+        id=row[0],
+        user_id=row[1],
+        credential_id=row[2],
+        public_key=row[3],
+        sign_count=row[4],
+        transports=tuple(orjson.loads(row[5])),
+        name=row[6],
+        created_at=_dt(row[7]),
+        last_used_at=_dt(row[8]) if row[8] else None,
     )
 
 
@@ -460,6 +488,107 @@ class SQLiteStore(Store):
 
         return await self._writer.run(complete)
 
+    # Passkeys -------------------------------------------------------------------------------
+    async def create_passkey_challenge(self, challenge: PasskeyChallenge) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO passkey_challenges (challenge_hash, purpose, user_id, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    challenge.challenge_hash,
+                    challenge.purpose,
+                    challenge.user_id,
+                    ts(challenge.created_at),
+                    ts(challenge.expires_at),
+                ),
+            )
+        )
+
+    async def passkey_challenge_live(
+        self, challenge_hash: bytes, purpose: str, user_id: str | None, now: datetime
+    ) -> bool:
+        return bool(
+            self._read(
+                "SELECT 1 FROM passkey_challenges WHERE challenge_hash = ? AND purpose = ? "
+                "AND user_id IS ? AND used_at IS NULL AND expires_at > ?",
+                (challenge_hash, purpose, user_id, ts(now)),
+            )
+        )
+
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.user_id = ? "
+            "ORDER BY p.created_at DESC, p.id DESC",
+            (user_id,),
+        )
+        return [_passkey(row) for row in rows]
+
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = ?",
+            (credential_id,),
+        )
+        return _passkey(rows[0]) if rows else None
+
+    async def add_passkey(self, challenge_hash: bytes, passkey: Passkey) -> None:
+        at = ts(passkey.created_at)
+
+        def add(conn: sqlite3.Connection) -> None:
+            # A DomainError raised here rolls back this job's savepoint: nothing changes.
+            _burn_passkey_challenge(conn, challenge_hash, "register", passkey.user_id, at)
+            try:
+                conn.execute(
+                    "INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, "
+                    "transports, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        passkey.id,
+                        passkey.user_id,
+                        passkey.credential_id,
+                        passkey.public_key,
+                        passkey.sign_count,
+                        orjson.dumps(passkey.transports).decode(),
+                        passkey.name,
+                        at,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise InvalidCredential("this passkey is already registered") from None
+
+        await self._writer.run(add)
+
+    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
+        return await self._writer.run(
+            lambda conn: bool(
+                conn.execute(
+                    "DELETE FROM passkeys WHERE id = ? AND user_id = ?", (passkey_id, user_id)
+                ).rowcount
+            )
+        )
+
+    async def complete_passkey_login(
+        self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
+    ) -> User:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> User:
+            _burn_passkey_challenge(conn, challenge_hash, "sign_in", None, at)
+            rows = conn.execute(
+                "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? "
+                "AND sign_count = ? RETURNING user_id",
+                (sign_count, at, passkey.id, passkey.sign_count),
+            ).fetchall()
+            if not rows:
+                raise InvalidCredential("the passkey was removed or used meanwhile")
+            user = _user(
+                conn.execute(
+                    f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = ?", (rows[0][0],)
+                ).fetchone()
+            )
+            _start_session(conn, user.id, session)
+            return user
+
+        return await self._writer.run(complete)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
         def create(conn: sqlite3.Connection) -> ApiKey | None:
@@ -626,6 +755,13 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
             "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)",
             (identity.provider, identity.subject, user.id, at),
         )
+    _start_session(conn, user.id, session)
+    return user
+
+
+def _start_session(conn: sqlite3.Connection, user_id: str, session: NewSession) -> None:
+    """Insert the new session row, revoking the one this browser's cookie named."""
+    at = ts(session.created_at)
     if session.replaces is not None:
         conn.execute(
             "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
@@ -634,6 +770,19 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
     conn.execute(
         "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (session.token_hash, session.csrf_hash, user.id, at, ts(session.expires_at)),
+        (session.token_hash, session.csrf_hash, user_id, at, ts(session.expires_at)),
     )
-    return user
+
+
+def _burn_passkey_challenge(
+    conn: sqlite3.Connection, challenge_hash: bytes, purpose: str, user_id: str | None, at: str
+) -> None:
+    """Mark the challenge used, or raise InvalidChallenge when it is not live for this purpose
+    and user (the single writer serialises burns: a second one updates no row)."""
+    burned = conn.execute(
+        "UPDATE passkey_challenges SET used_at = ? WHERE challenge_hash = ? AND purpose = ? "
+        "AND user_id IS ? AND used_at IS NULL AND expires_at > ?",
+        (at, challenge_hash, purpose, user_id, at),
+    ).rowcount
+    if not burned:
+        raise InvalidChallenge("the challenge was used or expired meanwhile")
