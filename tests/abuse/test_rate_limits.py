@@ -162,3 +162,15 @@ def test_wallet_challenge_limit_is_shared_by_two_processes(
         issued = httpx.post(target.base_url + "/v1/auth/wallet/challenge", json=body)
         assert issued.status_code == 200, issued.text
     _assert_limited(httpx.post(second.base_url + "/v1/auth/wallet/challenge", json=body), 3600)
+
+
+def test_passkey_options_limit_is_shared_by_two_processes(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """Each sign-in options call stores a challenge: a script must not fill the table."""
+    first, second = servers({"TRIPORT_RATE_LIMIT_PASSKEY_OPTIONS": "3/3600"})
+    for index in range(3):
+        target = (first, second)[index % 2]
+        issued = httpx.post(target.base_url + "/v1/auth/passkey/options")
+        assert issued.status_code == 200, issued.text
+    _assert_limited(httpx.post(first.base_url + "/v1/auth/passkey/options"), 3600)

@@ -492,14 +492,14 @@ PATHS: dict[str, Any] = {
         "delete": {
             "operationId": "deletePasskey",
             "tags": ["passkeys"],
-            "summary": "Remove a passkey; it can no longer sign in",
+            "summary": "Remove a passkey; it can no longer sign in (idempotent)",
             "security": SESSION,
             "parameters": [
                 {**KEY_ID, "description": "The passkey's id; not a UUID → invalid_id"},
                 CSRF_HEADER,
             ],
             "responses": {
-                "200": _json(_ref("Ok"), "Removed"),
+                "200": _json(_ref("Ok"), "Removed, or already removed"),
                 **errors("invalid_id", "unauthenticated", "not_found", *KEY_ACTION_ERRORS),
             },
         }

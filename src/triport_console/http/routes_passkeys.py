@@ -86,10 +86,10 @@ class PasskeyRoutes:
         session = await self._mutation_session(request)
         removed = await self._passkeys.remove(session.user, params["id"])
         self._log.info(
-            "passkey_removed",
+            "passkey_removed" if removed else "passkey_already_removed",
             request_id=request.request_id,
             user_id=session.user.id,
-            passkey_id=removed,
+            passkey_id=params["id"],
         )
         return ok()
 

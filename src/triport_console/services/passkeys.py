@@ -52,7 +52,7 @@ from webauthn.helpers.structs import (
 from ..config import Settings
 from ..errors import InvalidChallenge, InvalidCredential, InvalidInput, NotFound
 from ..models import Passkey, PasskeyChallenge, User
-from ..store import Store
+from ..store import PasskeyRemoval, Store
 from .api_keys import key_id, key_name
 from .sessions import IssuedSession, SessionService, utcnow
 
@@ -186,12 +186,14 @@ class PasskeyService:
     async def list_passkeys(self, user: User) -> list[Passkey]:
         return await self._store.list_passkeys(user.id)
 
-    async def remove(self, user: User, value: str) -> str:
-        """Delete the user's passkey; another user's is `not_found`, like an unknown one."""
-        identifier = passkey_id(value)
-        if not await self._store.remove_passkey(user.id, identifier):
+    async def remove(self, user: User, value: str) -> bool:
+        """Remove the user's passkey; True if removed now, False if it was already removed
+        (idempotent, so a retried DELETE still succeeds). Another user's is `not_found`, like
+        an unknown one."""
+        outcome = await self._store.remove_passkey(user.id, passkey_id(value), utcnow())
+        if outcome is PasskeyRemoval.NOT_FOUND:
             raise NotFound("no such passkey")
-        return identifier
+        return outcome is PasskeyRemoval.REMOVED
 
     # Sign-in (no session) ---------------------------------------------------------------------
     async def authentication_options(self) -> dict[str, Any]:

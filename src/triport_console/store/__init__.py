@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import (
     CodeOutcome,
     CodeResult,
+    PasskeyRemoval,
     PurgeTarget,
     RevokeOutcome,
     Store,
@@ -25,6 +26,7 @@ def open_store(database_url: str, timeout: float) -> Store:
 __all__ = [
     "CodeOutcome",
     "CodeResult",
+    "PasskeyRemoval",
     "PurgeTarget",
     "RevokeOutcome",
     "Store",

@@ -44,6 +44,12 @@ class CodeResult:
     user: User | None = None
 
 
+class PasskeyRemoval(enum.Enum):
+    REMOVED = "removed"  # the user's live passkey was removed by this call
+    ALREADY_REMOVED = "already_removed"  # the user's passkey, removed before: still a success
+    NOT_FOUND = "not_found"  # no such passkey, or another user's
+
+
 class PurgeTarget(enum.Enum):
     """Rows that housekeeping deletes; each with the column compared to its cutoff."""
 
@@ -166,10 +172,11 @@ class Store(ABC):
 
     @abstractmethod
     async def list_passkeys(self, user_id: str) -> list[Passkey]:
-        """The user's passkeys, newest first."""
+        """The user's passkeys that are not removed, newest first."""
 
     @abstractmethod
-    async def find_passkey(self, credential_id: bytes) -> Passkey | None: ...
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None:
+        """The passkey with this credential id, unless it was removed."""
 
     @abstractmethod
     async def add_passkey(self, challenge_hash: bytes, passkey: Passkey) -> None:
@@ -179,8 +186,8 @@ class Store(ABC):
         this user, InvalidCredential when that credential id is already registered."""
 
     @abstractmethod
-    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
-        """Delete the user's passkey; False when the user has no passkey with that id."""
+    async def remove_passkey(self, user_id: str, passkey_id: str, now: datetime) -> PasskeyRemoval:
+        """Mark the user's passkey removed (it never signs in again)."""
 
     @abstractmethod
     async def complete_passkey_login(

@@ -38,7 +38,15 @@ from ..models import (
     WalletChallenge,
 )
 from . import migrations
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
+from .base import (
+    CodeOutcome,
+    CodeResult,
+    PasskeyRemoval,
+    PurgeTarget,
+    RevokeOutcome,
+    Store,
+    purge_statement,
+)
 
 # InternalClientError: asyncpg's pool raises it when a connection dies under it mid-operation
 # (seen when backends are terminated under load); it is a lost connection like the others.
@@ -394,7 +402,7 @@ class PostgresStore(Store):
         async with self._connection() as conn:
             rows = await conn.fetch(
                 f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.user_id = $1 "
-                "ORDER BY p.created_at DESC, p.id DESC",
+                "AND p.removed_at IS NULL ORDER BY p.created_at DESC, p.id DESC",
                 user_id,
             )
         return [_passkey(row) for row in rows]
@@ -402,7 +410,8 @@ class PostgresStore(Store):
     async def find_passkey(self, credential_id: bytes) -> Passkey | None:
         async with self._connection() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = $1",
+                f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = $1 "
+                "AND p.removed_at IS NULL",
                 credential_id,
             )
         return _passkey(row) if row is not None else None
@@ -429,12 +438,23 @@ class PostgresStore(Store):
             if inserted != "INSERT 0 1":
                 raise InvalidCredential("this passkey is already registered")
 
-    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
-        async with self._connection() as conn:
-            status: str = await conn.execute(
-                "DELETE FROM passkeys WHERE id = $1 AND user_id = $2", passkey_id, user_id
+    async def remove_passkey(self, user_id: str, passkey_id: str, now: datetime) -> PasskeyRemoval:
+        async with self._transaction() as conn:
+            removed = await conn.fetchval(
+                "UPDATE passkeys SET removed_at = $3 WHERE id = $1 AND user_id = $2 "
+                "AND removed_at IS NULL RETURNING true",
+                passkey_id,
+                user_id,
+                now,
             )
-        return status == "DELETE 1"
+            if removed:
+                return PasskeyRemoval.REMOVED
+            owned = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = $1 AND user_id = $2)",
+                passkey_id,
+                user_id,
+            )
+        return PasskeyRemoval.ALREADY_REMOVED if owned else PasskeyRemoval.NOT_FOUND
 
     async def complete_passkey_login(
         self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
@@ -445,7 +465,7 @@ class PostgresStore(Store):
             # COMMITTED re-checks the counter on the new row version and this matches nothing.
             user_id = await conn.fetchval(
                 "UPDATE passkeys SET sign_count = $2, last_used_at = $3 WHERE id = $1 "
-                "AND sign_count = $4 RETURNING user_id",
+                "AND sign_count = $4 AND removed_at IS NULL RETURNING user_id",
                 passkey.id,
                 sign_count,
                 session.created_at,

@@ -47,6 +47,7 @@ from . import migrations
 from .base import (
     CodeOutcome,
     CodeResult,
+    PasskeyRemoval,
     PurgeTarget,
     RevokeOutcome,
     Store,
@@ -518,14 +519,15 @@ class SQLiteStore(Store):
     async def list_passkeys(self, user_id: str) -> list[Passkey]:
         rows = self._read(
             f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.user_id = ? "
-            "ORDER BY p.created_at DESC, p.id DESC",
+            "AND p.removed_at IS NULL ORDER BY p.created_at DESC, p.id DESC",
             (user_id,),
         )
         return [_passkey(row) for row in rows]
 
     async def find_passkey(self, credential_id: bytes) -> Passkey | None:
         rows = self._read(
-            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = ?",
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = ? "
+            "AND p.removed_at IS NULL",
             (credential_id,),
         )
         return _passkey(rows[0]) if rows else None
@@ -556,14 +558,20 @@ class SQLiteStore(Store):
 
         await self._writer.run(add)
 
-    async def remove_passkey(self, user_id: str, passkey_id: str) -> bool:
-        return await self._writer.run(
-            lambda conn: bool(
-                conn.execute(
-                    "DELETE FROM passkeys WHERE id = ? AND user_id = ?", (passkey_id, user_id)
-                ).rowcount
-            )
-        )
+    async def remove_passkey(self, user_id: str, passkey_id: str, now: datetime) -> PasskeyRemoval:
+        def remove(conn: sqlite3.Connection) -> PasskeyRemoval:
+            row = conn.execute(
+                "SELECT removed_at FROM passkeys WHERE id = ? AND user_id = ?",
+                (passkey_id, user_id),
+            ).fetchone()
+            if row is None:
+                return PasskeyRemoval.NOT_FOUND
+            if row[0] is not None:
+                return PasskeyRemoval.ALREADY_REMOVED
+            conn.execute("UPDATE passkeys SET removed_at = ? WHERE id = ?", (ts(now), passkey_id))
+            return PasskeyRemoval.REMOVED
+
+        return await self._writer.run(remove)
 
     async def complete_passkey_login(
         self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
@@ -574,7 +582,7 @@ class SQLiteStore(Store):
             _burn_passkey_challenge(conn, challenge_hash, "sign_in", None, at)
             rows = conn.execute(
                 "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? "
-                "AND sign_count = ? RETURNING user_id",
+                "AND sign_count = ? AND removed_at IS NULL RETURNING user_id",
                 (sign_count, at, passkey.id, passkey.sign_count),
             ).fetchall()
             if not rows:

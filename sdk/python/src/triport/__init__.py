@@ -20,7 +20,7 @@ from ._exceptions import (
     ServerError,
     TriportError,
 )
-from ._models import Challenge, CreatedKey, DefaultKey, Key, Me, RotatedKey, User
+from ._models import Challenge, CreatedKey, DefaultKey, Key, Me, Passkey, RotatedKey, User
 from ._version import __version__
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "LogoutFailedError",
     "Me",
     "NotFoundError",
+    "Passkey",
     "RateLimitError",
     "RotatedKey",
     "ServerError",

@@ -6,13 +6,13 @@ import asyncio
 import builtins
 from functools import cached_property
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from ._base_client import BaseConsoleClient
 from ._core import Operation, Sleep
-from ._models import Challenge, CreatedKey, Key, Me, RotatedKey, User
+from ._models import Challenge, CreatedKey, Key, Me, Passkey, RotatedKey, User
 
 __all__ = ["AsyncConsoleClient"]
 
@@ -29,6 +29,11 @@ class AsyncConsoleClient(BaseConsoleClient[httpx.AsyncClient]):
     def auth(self) -> AsyncAuth:
         """Sign-in, the current session, and logout."""
         return AsyncAuth(self)
+
+    @cached_property
+    def passkeys(self) -> AsyncPasskeys:
+        """The WebAuthn passkeys of the signed-in user."""
+        return AsyncPasskeys(self)
 
     @cached_property
     def keys(self) -> AsyncKeys:
@@ -92,6 +97,17 @@ class AsyncAuth:
         """Exchange the signed challenge for a session."""
         return await self._run(self._core.wallet_verify(nonce, address, chain, signature))
 
+    async def passkey_options(self) -> dict[str, Any]:
+        """PublicKeyCredentialRequestOptionsJSON for ``navigator.credentials.get()`` (a
+        discoverable passkey; the challenge is single-use and valid 5 minutes)."""
+        return await self._run(self._core.passkey_options())
+
+    async def passkey_verify(
+        self, credential: dict[str, Any], *, sign_out_others: bool = False
+    ) -> User:
+        """Exchange the authenticator's AuthenticationResponseJSON for a session."""
+        return await self._run(self._core.passkey_verify(credential, sign_out_others))
+
     async def me(self) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
         return await self._run(self._core.me())
@@ -128,3 +144,27 @@ class AsyncKeys:
     async def rotate(self, id: str) -> RotatedKey:
         """Revoke a key and create its replacement in one step."""
         return await self._run(self._core.rotate_key(id))
+
+
+class AsyncPasskeys:
+    """``console.passkeys``: the WebAuthn passkeys of the signed-in user."""
+
+    def __init__(self, client: AsyncConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    async def register_options(self) -> dict[str, Any]:
+        """PublicKeyCredentialCreationOptionsJSON for ``navigator.credentials.create()``."""
+        return await self._run(self._core.passkey_register_options())
+
+    async def register_verify(self, credential: dict[str, Any], name: str | None = None) -> Passkey:
+        """Add the passkey the authenticator created (its RegistrationResponseJSON)."""
+        return await self._run(self._core.passkey_register_verify(credential, name))
+
+    async def list(self) -> builtins.list[Passkey]:
+        """The passkeys, newest first."""
+        return await self._run(self._core.list_passkeys())
+
+    async def remove(self, id: str) -> None:
+        """Remove a passkey (idempotent); it can no longer sign in."""
+        return await self._run(self._core.remove_passkey(id))

@@ -6,13 +6,13 @@ import builtins
 import time
 from functools import cached_property
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from ._base_client import BaseConsoleClient
 from ._core import Operation, Sleep
-from ._models import Challenge, CreatedKey, Key, Me, RotatedKey, User
+from ._models import Challenge, CreatedKey, Key, Me, Passkey, RotatedKey, User
 
 __all__ = ["ConsoleClient"]
 
@@ -29,6 +29,11 @@ class ConsoleClient(BaseConsoleClient[httpx.Client]):
     def auth(self) -> Auth:
         """Sign-in, the current session, and logout."""
         return Auth(self)
+
+    @cached_property
+    def passkeys(self) -> Passkeys:
+        """The WebAuthn passkeys of the signed-in user."""
+        return Passkeys(self)
 
     @cached_property
     def keys(self) -> Keys:
@@ -92,6 +97,15 @@ class Auth:
         """Exchange the signed challenge for a session."""
         return self._run(self._core.wallet_verify(nonce, address, chain, signature))
 
+    def passkey_options(self) -> dict[str, Any]:
+        """PublicKeyCredentialRequestOptionsJSON for ``navigator.credentials.get()`` (a
+        discoverable passkey; the challenge is single-use and valid 5 minutes)."""
+        return self._run(self._core.passkey_options())
+
+    def passkey_verify(self, credential: dict[str, Any], *, sign_out_others: bool = False) -> User:
+        """Exchange the authenticator's AuthenticationResponseJSON for a session."""
+        return self._run(self._core.passkey_verify(credential, sign_out_others))
+
     def me(self) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
         return self._run(self._core.me())
@@ -128,3 +142,27 @@ class Keys:
     def rotate(self, id: str) -> RotatedKey:
         """Revoke a key and create its replacement in one step."""
         return self._run(self._core.rotate_key(id))
+
+
+class Passkeys:
+    """``console.passkeys``: the WebAuthn passkeys of the signed-in user."""
+
+    def __init__(self, client: ConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    def register_options(self) -> dict[str, Any]:
+        """PublicKeyCredentialCreationOptionsJSON for ``navigator.credentials.create()``."""
+        return self._run(self._core.passkey_register_options())
+
+    def register_verify(self, credential: dict[str, Any], name: str | None = None) -> Passkey:
+        """Add the passkey the authenticator created (its RegistrationResponseJSON)."""
+        return self._run(self._core.passkey_register_verify(credential, name))
+
+    def list(self) -> builtins.list[Passkey]:
+        """The passkeys, newest first."""
+        return self._run(self._core.list_passkeys())
+
+    def remove(self, id: str) -> None:
+        """Remove a passkey (idempotent); it can no longer sign in."""
+        return self._run(self._core.remove_passkey(id))

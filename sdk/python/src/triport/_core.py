@@ -35,6 +35,7 @@ from ._models import (
     CreatedKey,
     Key,
     Me,
+    Passkey,
     ResponseShapeError,
     RotatedKey,
     User,
@@ -264,6 +265,31 @@ class ConsoleCore:
         body = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
         return self.typed("POST", "/v1/auth/wallet/verify", body, _user_of)
 
+    def passkey_options(self) -> Operation[JSON]:
+        return self.typed("POST", "/v1/auth/passkey/options", None, _options_of)
+
+    def passkey_verify(self, credential: JSON, sign_out_others: bool) -> Operation[User]:
+        body: JSON = {"credential": credential}
+        if sign_out_others:
+            body["sign_out_others"] = True
+        return self.typed("POST", "/v1/auth/passkey/verify", body, _user_of)
+
+    def passkey_register_options(self) -> Operation[JSON]:
+        return self.typed("POST", "/v1/auth/passkeys/register/options", None, _options_of)
+
+    def passkey_register_verify(self, credential: JSON, name: str | None) -> Operation[Passkey]:
+        body: JSON = {"credential": credential}
+        if name is not None:
+            body["name"] = name
+        return self.typed("POST", "/v1/auth/passkeys/register/verify", body, _passkey_of)
+
+    def list_passkeys(self) -> Operation[list[Passkey]]:
+        return self.typed("GET", "/v1/auth/passkeys", None, _passkeys_of)
+
+    def remove_passkey(self, passkey_id: str) -> Operation[None]:
+        path = f"/v1/auth/passkeys/{quote(passkey_id, safe='')}"
+        return self.typed("DELETE", path, None, _nothing)
+
     def me(self) -> Operation[Me]:
         return self.typed("GET", "/v1/auth/me", None, Me.from_json)
 
@@ -327,3 +353,24 @@ def _keys_of(data: JSON) -> list[Key]:
     if not isinstance(keys, list) or not all(isinstance(item, dict) for item in keys):
         raise ResponseShapeError("field 'keys' must be a list of objects")
     return [Key.from_json(item) for item in keys]
+
+
+def _options_of(data: JSON) -> JSON:
+    options = data.get("options")
+    if not isinstance(options, dict) or not isinstance(options.get("challenge"), str):
+        raise ResponseShapeError("field 'options' must be WebAuthn options with a challenge")
+    return options
+
+
+def _passkey_of(data: JSON) -> Passkey:
+    passkey = data.get("passkey")
+    if not isinstance(passkey, dict):
+        raise ResponseShapeError("field 'passkey' is missing")
+    return Passkey.from_json(passkey)
+
+
+def _passkeys_of(data: JSON) -> list[Passkey]:
+    passkeys = data.get("passkeys")
+    if not isinstance(passkeys, list) or not all(isinstance(item, dict) for item in passkeys):
+        raise ResponseShapeError("field 'passkeys' must be a list of objects")
+    return [Passkey.from_json(item) for item in passkeys]

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Challenge", "CreatedKey", "DefaultKey", "Key", "Me", "RotatedKey", "User"]
+__all__ = [
+    "Challenge",
+    "CreatedKey",
+    "DefaultKey",
+    "Key",
+    "Me",
+    "Passkey",
+    "RotatedKey",
+    "User",
+]
 
 JSON = dict[str, Any]
 
@@ -181,3 +190,22 @@ class Challenge:
     @classmethod
     def from_json(cls, data: JSON) -> Challenge:
         return cls(nonce=_str(data, "nonce"), message=_str(data, "message"))
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A WebAuthn passkey of the signed-in user (never its credential id or public key)."""
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Passkey:
+        return cls(
+            id=_str(data, "id"),
+            name=_str(data, "name"),
+            created_at=_time(data, "created_at"),
+            last_used_at=_opt_time(data, "last_used_at"),
+        )

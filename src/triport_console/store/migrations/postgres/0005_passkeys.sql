@@ -9,7 +9,10 @@ CREATE TABLE passkeys (
     transports    text[] NOT NULL,         -- handed back in excludeCredentials
     name          text NOT NULL,
     created_at    timestamptz NOT NULL,
-    last_used_at  timestamptz
+    last_used_at  timestamptz,
+    -- Removed passkeys stay (soft delete) so that a repeated DELETE is still a 200 for their
+    -- owner; they never sign in again. The unique credential_id keeps a removed one out too.
+    removed_at    timestamptz
 );
 CREATE INDEX passkeys_by_user ON passkeys (user_id, created_at);
 

@@ -9,7 +9,10 @@ CREATE TABLE passkeys (
     transports    TEXT NOT NULL,          -- JSON list, handed back in excludeCredentials
     name          TEXT NOT NULL,
     created_at    TEXT NOT NULL,
-    last_used_at  TEXT
+    last_used_at  TEXT,
+    -- Removed passkeys stay (soft delete) so that a repeated DELETE is still a 200 for their
+    -- owner; they never sign in again. The unique credential_id keeps a removed one out too.
+    removed_at    TEXT
 );
 CREATE INDEX passkeys_by_user ON passkeys (user_id, created_at);
 
