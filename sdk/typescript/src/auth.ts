@@ -1,18 +1,61 @@
 import { LogoutFailedError, type TriportError } from "./errors.js";
 import { isTransient, retryDelay, sleep, type Transport } from "./transport.js";
 import type {
+  AuthenticationResponseJSON,
   Chain,
   EmailStartResult,
   Me,
   OkResult,
+  PasskeySignInResult,
+  SignInOptionsResult,
   SignInResult,
   WalletChallenge,
   WalletVerifyParams,
 } from "./types.js";
+import {
+  browserCredentials,
+  credentialToJSON,
+  requestOptionsFromJSON,
+  runCeremony,
+  type CredentialsSource,
+} from "./webauthn.js";
+
+export interface PasskeySignInOptions {
+  /** Revoke every other live session of the account in the same step (a lost device). */
+  signOutOthers?: boolean | undefined;
+  /** Where credentials come from (default `navigator.credentials`). */
+  credentials?: CredentialsSource | undefined;
+}
+
+/** Passkey sign-in in a browser: `console.auth.passkey.signIn()`. */
+export class PasskeySignIn {
+  constructor(private readonly auth: AuthApi) {}
+
+  /**
+   * Runs the whole ceremony: options from the server, `navigator.credentials.get()` for a
+   * discoverable passkey, then verification, which sets the session cookies. A refusal by the
+   * browser or the person throws `PasskeyCeremonyError`; the server's refusals throw as usual.
+   */
+  async signIn(options: PasskeySignInOptions = {}): Promise<PasskeySignInResult> {
+    const source = browserCredentials(options.credentials);
+    const { options: request } = await this.auth.passkeyOptions();
+    const credential = await runCeremony(
+      () => source.get({ publicKey: requestOptionsFromJSON(request) }),
+      false,
+    );
+    const answer = credentialToJSON(credential) as AuthenticationResponseJSON;
+    return this.auth.passkeyVerify(answer, { signOutOthers: options.signOutOthers });
+  }
+}
 
 /** Sign-in, session and logout: `console.auth`. */
 export class AuthApi {
-  constructor(private readonly transport: Transport) {}
+  /** Passkey sign-in helpers that drive `navigator.credentials`. */
+  readonly passkey: PasskeySignIn;
+
+  constructor(private readonly transport: Transport) {
+    this.passkey = new PasskeySignIn(this);
+  }
 
   /** Mails a 6-digit code; the answer is the same whether or not the account exists. */
   emailStart(email: string): Promise<EmailStartResult> {
@@ -41,6 +84,20 @@ export class AuthApi {
         signature: params.signature,
       },
     });
+  }
+
+  /** PublicKeyCredentialRequestOptionsJSON for a discoverable passkey (challenge: 5 minutes). */
+  passkeyOptions(): Promise<SignInOptionsResult> {
+    return this.transport.request("POST", "/v1/auth/passkey/options");
+  }
+
+  /** Exchanges the authenticator's AuthenticationResponseJSON for a session (cookies set). */
+  passkeyVerify(
+    credential: AuthenticationResponseJSON,
+    options: { signOutOthers?: boolean | undefined } = {},
+  ): Promise<PasskeySignInResult> {
+    const body = options.signOutOthers ? { credential, sign_out_others: true } : { credential };
+    return this.transport.request("POST", "/v1/auth/passkey/verify", { body });
   }
 
   /** The signed-in user; the first call also returns the default key's one-time `raw` secret. */

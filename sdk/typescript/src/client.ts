@@ -2,6 +2,7 @@ import type { CookieJar } from "tough-cookie";
 import { AuthApi } from "./auth.js";
 import { JarCookies, defaultCookieStore } from "./cookies.js";
 import { KeysApi } from "./keys.js";
+import { PasskeysApi } from "./passkeys.js";
 import { Transport, retryPolicy, type RetryOptions } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://api.triport.io";
@@ -27,6 +28,7 @@ export interface TriportConsoleOptions {
 export class TriportConsole {
   readonly auth: AuthApi;
   readonly keys: KeysApi;
+  readonly passkeys: PasskeysApi;
   readonly baseUrl: string;
   /** The Node.js cookie jar, or `undefined` in browser mode (the browser owns the cookies). */
   readonly cookieJar: CookieJar | undefined;
@@ -40,5 +42,6 @@ export class TriportConsole {
     const transport = new Transport(this.baseUrl, fetchImpl, cookies, retryPolicy(options.retry));
     this.auth = new AuthApi(transport);
     this.keys = new KeysApi(transport);
+    this.passkeys = new PasskeysApi(transport);
   }
 }

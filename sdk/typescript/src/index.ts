@@ -1,6 +1,16 @@
 export { TriportConsole, DEFAULT_BASE_URL, type TriportConsoleOptions } from "./client.js";
-export { AuthApi } from "./auth.js";
+export { AuthApi, PasskeySignIn, type PasskeySignInOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
+export { PasskeysApi } from "./passkeys.js";
+export {
+  PasskeyCeremonyError,
+  base64urlToBuffer,
+  bufferToBase64url,
+  creationOptionsFromJSON,
+  credentialToJSON,
+  requestOptionsFromJSON,
+  type CredentialsSource,
+} from "./webauthn.js";
 export type { RetryOptions } from "./transport.js";
 export {
   TriportError,
@@ -16,7 +26,17 @@ export {
   type TriportErrorInit,
 } from "./errors.js";
 export type {
+  AddedPasskey,
   ApiKey,
+  AuthenticationResponseJSON,
+  CreationOptionsJSON,
+  Passkey,
+  PasskeyList,
+  PasskeySignInResult,
+  RegistrationOptionsResult,
+  RegistrationResponseJSON,
+  RequestOptionsJSON,
+  SignInOptionsResult,
   Chain,
   CreateKeyParams,
   CreatedKey,
