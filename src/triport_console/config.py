@@ -60,6 +60,7 @@ class Settings:
     )
     purge_interval: int = 3600  # seconds between housekeeping runs per worker; 0 = never
     purge_grace: int = 7 * 24 * 3600  # revoked/expired sessions are kept this long for audit
+    activity_retention: int = 90 * 24 * 3600  # account activity events are kept this long
     google_issuer: str = "https://accounts.google.com"
     google_client_id: str = ""
     google_client_secret: str = ""
@@ -285,5 +286,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=_rate_limits(env),
         purge_interval=_int(env, "TRIPORT_PURGE_INTERVAL", Settings.purge_interval),
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
+        activity_retention=_int(
+            env, "TRIPORT_ACTIVITY_RETENTION", Settings.activity_retention, minimum=1
+        ),
         **_google(env),
     )

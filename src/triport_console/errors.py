@@ -28,9 +28,17 @@ class DeliveryFailed(DomainError):
 
 
 class SessionNotLive(DomainError):
-    """No cookie, or a token whose row is unknown, revoked or expired."""
+    """No cookie, or a token whose row is unknown, revoked or expired.
+
+    `reason` (spec §2.10) says why a known row is not live: how it was revoked, or "expired";
+    None for no cookie, a malformed token or an unknown one.
+    """
 
     code = "unauthenticated"
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__("unauthenticated")
+        self.reason = reason
 
 
 class CsrfMissing(DomainError):

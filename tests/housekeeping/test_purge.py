@@ -118,7 +118,7 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
         # Passkey challenges: gone once expired (5 minutes), whether used or not.
         for purpose, user_id, expires_at in (
             ("sign_in", None, now - timedelta(minutes=1)),
-            ("register", owner.id, now - timedelta(minutes=1)),
+            ("register", owner.user.id, now - timedelta(minutes=1)),
             ("sign_in", None, now + timedelta(minutes=4)),
         ):
             challenge = PasskeyChallenge(
@@ -135,7 +135,7 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "sessions: 2, login_codes: 1, wallet_challenges: 0, rate_limits: 1, "
-        "passkey_challenges: 2 deleted"
+        "passkey_challenges: 2, activity_events: 0 deleted"
     )
     remaining = {row[0] for row in run_sql(fresh_database, "SELECT token_hash FROM sessions")}
     assert remaining == {bytes(session.token_hash) for session in kept.values()}
@@ -149,8 +149,8 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
     assert _with_store(fresh_database, still_live)
     again = purge_cli(fresh_database)
     assert (
-        "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0, passkey_challenges: 0"
-        in again.stdout
+        "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0, passkey_challenges: 0, "
+        "activity_events: 0" in again.stdout
     )
 
 

@@ -620,3 +620,100 @@ def test_removing_needs_the_csrf_header(
     passkey = register(client, authenticator)
     assert_envelope(client.delete(f"/v1/auth/passkeys/{passkey['id']}"), 403, "csrf_invalid")
     assert len(client.get("/v1/auth/passkeys").json()["passkeys"]) == 1
+
+
+# --- sessions and activity (spec §2.9–§2.11) ---------------------------------------------
+
+
+def activity(client: httpx.Client) -> list[dict[str, Any]]:
+    response = client.get("/v1/auth/activity")
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+def test_adding_and_removing_a_passkey_are_account_activity(
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    authenticator: SoftAuthenticator,
+) -> None:
+    client = new_session(server)
+    passkey = register(client, authenticator)
+    client.delete(f"/v1/auth/passkeys/{passkey['id']}", headers=csrf(client))
+    client.delete(f"/v1/auth/passkeys/{passkey['id']}", headers=csrf(client))  # no second event
+    passkey_events = [e for e in activity(client) if e["type"].startswith("passkey_")]
+    assert [(e["type"], e["passkey_id"]) for e in passkey_events] == [
+        ("passkey_removed", passkey["id"]),
+        ("passkey_added", passkey["id"]),
+    ]
+    assert all(e["ip"] == "127.0.0.1" for e in passkey_events)
+
+
+def test_a_refused_registration_records_no_event(
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    authenticator: SoftAuthenticator,
+) -> None:
+    client = new_session(server)
+    options = registration_options(client)
+    refused = finish_registration(client, authenticator.create(options, origin=EVIL))
+    assert_envelope(refused, 400, "invalid_credential")
+    assert not [e for e in activity(client) if e["type"].startswith("passkey_")]
+
+
+def test_a_passkey_sign_in_is_a_passkey_session_and_a_signed_in_event(
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    fresh: Callable[[], httpx.Client],
+    authenticator: SoftAuthenticator,
+) -> None:
+    register(new_session(server), authenticator)
+    browser = fresh()
+    response = verify(browser, authenticator.get(sign_in_options(browser)))
+    assert response.status_code == 200, response.text
+    assert "signed_out_others" not in response.json()
+    (current,) = [s for s in browser.get("/v1/auth/sessions").json()["sessions"] if s["current"]]
+    assert current["provider"] == "passkey"
+    latest = activity(browser)[0]
+    assert (latest["type"], latest["provider"], latest["session_id"]) == (
+        "signed_in",
+        "passkey",
+        current["id"],
+    )
+
+
+def test_a_passkey_sign_in_can_sign_out_every_other_session(
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    fresh: Callable[[], httpx.Client],
+    authenticator: SoftAuthenticator,
+) -> None:
+    """The way back in after losing a device: the passkey signs in and ends the rest."""
+    owner = new_session(server)
+    register(owner, authenticator)
+    other = fresh()
+    assert verify(other, authenticator.get(sign_in_options(other))).status_code == 200
+    browser = fresh()
+    response = verify(browser, authenticator.get(sign_in_options(browser)), sign_out_others=True)
+    assert response.status_code == 200, response.text
+    assert response.json()["signed_out_others"] == 2
+    for ended in (owner, other):
+        gone = ended.get("/v1/auth/me")
+        assert_envelope(gone, 401, "unauthenticated")
+        assert gone.json()["reason"] == "signed_out_everywhere"
+    assert browser.get("/v1/auth/me").status_code == 200
+
+
+def test_sign_out_others_that_is_not_a_boolean_is_refused_and_keeps_the_challenge(
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    fresh: Callable[[], httpx.Client],
+    authenticator: SoftAuthenticator,
+) -> None:
+    owner = new_session(server)
+    register(owner, authenticator)
+    browser = fresh()
+    assertion = authenticator.get(sign_in_options(browser))
+    assert_refused(verify(browser, assertion, sign_out_others="yes"), 400, "invalid_request")
+    assert owner.get("/v1/auth/me").status_code == 200
+    assert verify(browser, assertion).status_code == 200

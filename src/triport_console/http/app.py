@@ -18,7 +18,10 @@ from ..config import Settings, load_settings
 from ..errors import DomainError, SessionNotLive
 from ..logs import JsonLog
 from ..mail import make_mailer
+from ..models import ClientInfo
+from ..services.activity import ActivityService
 from ..services.api_keys import ApiKeyService
+from ..services.clients import client_info
 from ..services.email_login import EmailLoginService
 from ..services.google_login import GoogleLoginService
 from ..services.housekeeping import Housekeeping
@@ -37,6 +40,7 @@ from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
 from .routes_passkeys import PasskeyRoutes
+from .routes_sessions import SessionRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Guard, Router
 
@@ -77,14 +81,16 @@ class ConsoleApp:
         email_login = EmailLoginService(
             store, make_mailer(settings.mail_url, settings.mail_from), sessions, settings
         )
-        auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, self.log)
+        client_of = self.client
+        auth = AuthRoutes(sessions, email_login, keys, store, self.cookies, client_of, self.log)
         wallet = WalletRoutes(
-            WalletLoginService(store, sessions, settings), auth.signed_in, self.log
+            WalletLoginService(store, sessions, settings), auth.signed_in, client_of, self.log
         )
         google = GoogleRoutes(
             GoogleLoginService(store, sessions, settings),
             self.cookies,
             settings.console_base,
+            client_of,
             self.log,
         )
         console = ConsoleRoutes(
@@ -92,15 +98,23 @@ class ConsoleApp:
             google_enabled=settings.google_enabled,
             page_enabled=settings.console_enabled,
         )
-        key_routes = KeyRoutes(sessions, keys, self.log)
+        key_routes = KeyRoutes(sessions, keys, client_of, self.log)
+        session_routes = SessionRoutes(
+            sessions, ActivityService(store), self.cookies, client_of, self.log
+        )
         passkeys = PasskeyRoutes(
-            PasskeyService(store, sessions, settings), sessions, auth.signed_in, self.log
+            PasskeyService(store, sessions, settings),
+            sessions,
+            auth.signed_in,
+            client_of,
+            self.log,
         )
         self.router = Router(
             auth.routes()
             + wallet.routes()
             + google.routes()
             + key_routes.routes()
+            + session_routes.routes()
             + passkeys.routes()
             + console.routes()
         )
@@ -149,8 +163,10 @@ class ConsoleApp:
         )
         try:
             response = await self._dispatch(request)
-        except SessionNotLive:
-            response = error_response("unauthenticated", request.request_id)
+        except SessionNotLive as error:
+            # Spec §2.10: a known token that is no longer live says why; others say nothing.
+            extra: dict[str, object] | None = {"reason": error.reason} if error.reason else None
+            response = error_response("unauthenticated", request.request_id, extra=extra)
             for cookie in self.cookies.clear_session_pair(request):
                 response.set_cookie(cookie)
         except DomainError as error:
@@ -214,6 +230,10 @@ class ConsoleApp:
             assert self.limiter is not None
             await self.limiter.hit(route.limit, self.client_address(request))
         return await handler(request, params)
+
+    def client(self, request: Request) -> ClientInfo:
+        """The request's client as sessions and activity events record it."""
+        return client_info(self.client_address(request), request.headers.get("user-agent"))
 
     def client_address(self, request: Request) -> str | None:
         """The peer address, or with TRIPORT_TRUST_PROXY the one the proxy in front saw.

@@ -15,6 +15,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "rate_limited": (429, "Too many requests; retry later."),
     "internal": (500, "The service could not complete the request; retry later."),
     "logout_failed": (500, "The session could not be revoked; retry the request."),
+    "revoke_failed": (500, "The session could not be revoked; retry the request."),
     "invalid_email": (400, "Enter a valid email address."),
     "invalid_request": (400, "This sign-in request is unknown, expired, used or locked."),
     "invalid_code": (400, "The code is not correct."),
@@ -27,7 +28,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_many_scopes": (400, "A key can have at most 32 scopes."),
     "invalid_rate_limit": (400, "rate_limit must be an integer."),
     "invalid_id": (400, "The id must be a UUID."),
-    "not_found": (404, "No such key or passkey on this account."),
+    "not_found": (404, "Not found (or it belongs to another account)."),
     "cannot_revoke_default": (409, "The default key cannot be revoked; rotate it instead."),
     "key_revoked": (409, "The key is revoked."),
     "too_many_keys": (409, "The active key limit is reached; revoke a key first."),
@@ -39,10 +40,21 @@ ERRORS: dict[str, tuple[int, str]] = {
 
 
 def error_response(
-    code: str, request_id: str, message: str | None = None, headers: list[Header] | None = None
+    code: str,
+    request_id: str,
+    message: str | None = None,
+    headers: list[Header] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> Response:
+    """The envelope; `extra` adds a code's documented top-level fields (`reason`, …)."""
     status, default = ERRORS[code]
-    body = {"error": code, "message": message or default, "request_id": request_id}
+    body: dict[str, object] = {
+        "error": code,
+        "message": message or default,
+        "request_id": request_id,
+    }
+    if extra:
+        body.update(extra)
     return json_response(status, body, headers)
 
 

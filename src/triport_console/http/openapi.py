@@ -56,6 +56,33 @@ KEY_ID = {
     "description": "The key's id; not a UUID → invalid_id, someone else's → not_found",
     "schema": {"type": "string", "format": "uuid"},
 }
+SESSION_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The session's public id; not a UUID → invalid_id, another user's → not_found",
+    "schema": {"type": "string", "format": "uuid"},
+}
+SIGN_OUT_OTHERS = {
+    "type": "boolean",
+    "description": (
+        "End every other live session of the user in the same transaction (a lost device); "
+        "the answer then carries signed_out_others. Not a boolean → invalid_request."
+    ),
+}
+PROVIDERS = ["email", "google", "wallet", "passkey"]
+EVENT_TYPES = [
+    "signed_in",
+    "signed_out",
+    "session_revoked",
+    "signed_out_everywhere",
+    "key_created",
+    "key_rotated",
+    "key_revoked",
+    "passkey_added",
+    "passkey_removed",
+]
+SESSION_REVOKE_ERRORS = ("unauthenticated", "csrf_missing", "csrf_invalid", "revoke_failed")
 MUTATION_ERRORS = ("invalid_json", "csrf_missing", "csrf_invalid", "internal")
 KEY_ACTION_ERRORS = ("csrf_missing", "csrf_invalid", "internal")  # no body to be invalid
 
@@ -68,6 +95,17 @@ SCHEMAS: dict[str, Any] = {
             "message": {"type": "string"},
             "request_id": {"type": "string"},
             "retry_after": {"type": "integer", "minimum": 1},
+            "reason": {
+                "enum": [
+                    "signed_out",
+                    "revoked",
+                    "signed_out_everywhere",
+                    "replaced",
+                    "admin",
+                    "expired",
+                ],
+                "description": "On 401 unauthenticated for a known token: why it ended",
+            },
         },
     },
     "Ok": {
@@ -154,7 +192,71 @@ SCHEMAS: dict[str, Any] = {
     "SignedIn": {
         "type": "object",
         "required": ["user"],
-        "properties": {"user": _ref("User")},
+        "properties": {
+            "user": _ref("User"),
+            "signed_out_others": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Only with sign_out_others: how many other sessions ended",
+            },
+        },
+    },
+    "Session": {
+        "type": "object",
+        "required": [
+            "id",
+            "current",
+            "provider",
+            "created_at",
+            "last_seen_at",
+            "expires_at",
+            "ip",
+            "user_agent",
+            "device",
+        ],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "current": {"type": "boolean"},
+            "provider": {"enum": PROVIDERS},
+            "created_at": _TIMESTAMP,
+            "last_seen_at": _TIMESTAMP,
+            "expires_at": _TIMESTAMP,
+            "ip": _NULLABLE_STRING,
+            "user_agent": {"type": ["string", "null"], "maxLength": 512},
+            "device": {**_NULLABLE_STRING, "description": 'e.g. "Chrome on macOS"'},
+        },
+    },
+    "SessionList": {
+        "type": "object",
+        "required": ["sessions"],
+        "properties": {"sessions": {"type": "array", "items": _ref("Session")}},
+    },
+    "Event": {
+        "type": "object",
+        "required": ["id", "type", "at", "ip", "user_agent", "device"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "type": {"enum": EVENT_TYPES},
+            "at": _TIMESTAMP,
+            "ip": _NULLABLE_STRING,
+            "user_agent": {"type": ["string", "null"], "maxLength": 512},
+            "device": _NULLABLE_STRING,
+            "provider": {"enum": PROVIDERS},
+            "session_id": {"type": "string", "format": "uuid"},
+            "key_id": {"type": "string", "format": "uuid"},
+            "passkey_id": {"type": "string", "format": "uuid"},
+        },
+    },
+    "ActivityPage": {
+        "type": "object",
+        "required": ["events", "next"],
+        "properties": {
+            "events": {"type": "array", "items": _ref("Event")},
+            "next": {
+                "type": ["string", "null"],
+                "description": "Pass as ?before= for the next (older) page; null at the end",
+            },
+        },
     },
     "KeyList": {
         "type": "object",
@@ -261,6 +363,7 @@ PATHS: dict[str, Any] = {
                     "properties": {
                         "request_id": {"type": "string", "format": "uuid"},
                         "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                        "sign_out_others": SIGN_OUT_OTHERS,
                     },
                 }
             ),
@@ -307,6 +410,7 @@ PATHS: dict[str, Any] = {
                             "required": ["nonce", "signature"],
                             "properties": {
                                 "nonce": {"type": "string", "format": "uuid"},
+                                "sign_out_others": SIGN_OUT_OTHERS,
                                 "signature": {
                                     "type": "string",
                                     "description": (
@@ -323,7 +427,11 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors(
-                    "invalid_nonce", "address_mismatch", "invalid_signature", *MUTATION_ERRORS
+                    "invalid_nonce",
+                    "address_mismatch",
+                    "invalid_signature",
+                    "invalid_request",
+                    *MUTATION_ERRORS,
                 ),
             },
         }
@@ -337,6 +445,18 @@ PATHS: dict[str, Any] = {
                 "/login?error=google_disabled (or google_exchange_failed when the provider "
                 "cannot be discovered) without cookies."
             ),
+            "parameters": [
+                {
+                    "name": "sign_out_others",
+                    "in": "query",
+                    "required": False,
+                    "description": (
+                        "1 or true: the callback's sign-in ends every other session of the user "
+                        "(carried in the state)"
+                    ),
+                    "schema": {"type": "string"},
+                }
+            ],
             "responses": {"302": {"description": "To the provider, or to the console's login"}},
         }
     },
@@ -414,6 +534,82 @@ PATHS: dict[str, Any] = {
                 **errors(
                     "invalid_id", "unauthenticated", "not_found", "key_revoked", *KEY_ACTION_ERRORS
                 ),
+            },
+        }
+    },
+    "/v1/auth/sessions": {
+        "get": {
+            "summary": "The caller's live sessions: the current one first, then newest first",
+            "operationId": "listSessions",
+            "tags": ["sessions"],
+            "security": SESSION,
+            "responses": {
+                "200": _json(_ref("SessionList"), "Live sessions"),
+                **errors("unauthenticated", "internal"),
+            },
+        }
+    },
+    "/v1/auth/sessions/{id}": {
+        "delete": {
+            "summary": "End one of the caller's sessions (idempotent)",
+            "description": (
+                "Committed before the 200, like logout; 500 revoke_failed changes nothing and "
+                "the client retries. Ending the caller's own session also clears both cookies."
+            ),
+            "operationId": "revokeSession",
+            "tags": ["sessions"],
+            "security": SESSION,
+            "parameters": [SESSION_ID, CSRF_HEADER],
+            "responses": {
+                "200": _json(_ref("Ok"), "Revoked, or already revoked or expired"),
+                **errors("invalid_id", "not_found", *SESSION_REVOKE_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/sessions/revoke-others": {
+        "post": {
+            "summary": "End every other live session of the caller, in one transaction",
+            "operationId": "revokeOtherSessions",
+            "tags": ["sessions"],
+            "security": SESSION,
+            "parameters": [CSRF_HEADER],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["revoked"],
+                        "properties": {"revoked": {"type": "integer", "minimum": 0}},
+                    },
+                    "How many sessions ended",
+                ),
+                **errors(*SESSION_REVOKE_ERRORS),
+            },
+        }
+    },
+    "/v1/auth/activity": {
+        "get": {
+            "summary": "What happened on the account, newest first, kept 90 days",
+            "operationId": "listActivity",
+            "tags": ["activity"],
+            "security": SESSION,
+            "parameters": [
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                },
+                {
+                    "name": "before",
+                    "in": "query",
+                    "required": False,
+                    "description": "The previous page's next",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("ActivityPage"), "One page of events"),
+                **errors("invalid_request", "unauthenticated", "internal"),
             },
         }
     },
@@ -531,13 +727,15 @@ PATHS: dict[str, Any] = {
                                 "AuthenticationResponseJSON (PublicKeyCredential.toJSON())"
                             ),
                         },
-                        "sign_out_others": {"type": "boolean"},
+                        "sign_out_others": SIGN_OUT_OTHERS,
                     },
                 }
             ),
             "responses": {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
-                **errors("invalid_challenge", "invalid_credential", *MUTATION_ERRORS),
+                **errors(
+                    "invalid_challenge", "invalid_credential", "invalid_request", *MUTATION_ERRORS
+                ),
             },
         }
     },

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..errors import StoreUnavailable
 from ..logs import JsonLog
+from ..models import ClientInfo
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
-from ..services.sessions import IssuedSession, SessionService, csrf_bound, utcnow
+from ..services.sessions import (
+    IssuedSession,
+    SessionService,
+    SignInContext,
+    csrf_bound,
+    parse_sign_out_others,
+    utcnow,
+)
 from ..store import Store
 from .cookies import CSRF, SESSION, CookiePolicy
 from .error_codes import error_response
@@ -14,6 +25,24 @@ from .request import Request
 from .responses import Response, json_response, ok
 from .routing import Guard, Route
 from .views import key_json, user_json
+
+# How the edge describes a request's client (address and user agent) for sessions and events.
+ClientOf = Callable[[Request], ClientInfo]
+
+
+def sign_in_context(
+    request: Request, client_of: ClientOf, sign_out_others: bool = False
+) -> SignInContext:
+    """What every sign-in takes from its request: the client, the cookie it may replace, and
+    whether to sign out the user's other sessions."""
+    return SignInContext(client_of(request), request.cookies.get(SESSION), sign_out_others)
+
+
+def body_sign_in_context(
+    request: Request, body: dict[str, Any], client_of: ClientOf
+) -> SignInContext:
+    """The context of a JSON sign-in (`email/verify`, `wallet/verify`, `passkey/verify`)."""
+    return sign_in_context(request, client_of, parse_sign_out_others(body.get("sign_out_others")))
 
 
 class AuthRoutes:
@@ -24,6 +53,7 @@ class AuthRoutes:
         keys: ApiKeyService,
         store: Store,
         cookies: CookiePolicy,
+        client_of: ClientOf,
         log: JsonLog,
     ) -> None:
         self._sessions = sessions
@@ -31,6 +61,7 @@ class AuthRoutes:
         self._keys = keys
         self._store = store
         self._cookies = cookies
+        self._client_of = client_of
         self._log = log
 
     def routes(self) -> list[Route]:
@@ -50,7 +81,9 @@ class AuthRoutes:
         token = request.cookies.get(SESSION)
         if token:
             try:
-                revoked = await self._sessions.logout(token, request.headers["x-csrf-token"])
+                revoked = await self._sessions.logout(
+                    token, request.headers["x-csrf-token"], self._client_of(request)
+                )
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
@@ -65,9 +98,10 @@ class AuthRoutes:
     async def me(self, request: Request, _: dict[str, str]) -> Response:
         now = utcnow()
         token = request.cookies.get(SESSION)
-        session = await self._sessions.authenticate(token, now)
+        client = lambda: self._client_of(request)  # noqa: E731 - built only if something is written
+        session = await self._sessions.authenticate(token, now, client)
         refreshed_until = await self._sessions.slide(session, now)
-        issued = await self._keys.ensure_default(session.user.id, session.default_key, now)
+        issued = await self._keys.ensure_default(session.user.id, session.default_key, now, client)
         default_key = key_json(issued.key)
         if issued.raw is not None:
             default_key["raw"] = issued.raw
@@ -98,7 +132,9 @@ class AuthRoutes:
     async def email_verify(self, request: Request, _: dict[str, str]) -> Response:
         body = await request.json_object()
         issued = await self._email.verify(
-            body.get("request_id"), body.get("code"), request.cookies.get(SESSION)
+            body.get("request_id"),
+            body.get("code"),
+            body_sign_in_context(request, body, self._client_of),
         )
         self._log.info(
             "login", request_id=request.request_id, provider="email", user_id=issued.user.id
@@ -106,8 +142,12 @@ class AuthRoutes:
         return self.signed_in(request, issued)
 
     def signed_in(self, request: Request, issued: IssuedSession) -> Response:
-        """The `{"user": …}` answer of every sign-in, with both fresh cookies."""
-        response = json_response(200, {"user": user_json(issued.user)})
+        """The `{"user": …}` answer of every sign-in, with both fresh cookies (and, when the
+        sign-in asked for it, how many other sessions it ended)."""
+        body: dict[str, Any] = {"user": user_json(issued.user)}
+        if issued.signed_out_others is not None:
+            body["signed_out_others"] = issued.signed_out_others
+        response = json_response(200, body)
         for cookie in session_cookies(self._cookies, request, issued):
             response.set_cookie(cookie)
         return response

@@ -9,14 +9,18 @@ from ..services.sessions import SessionService
 from .cookies import SESSION
 from .request import Request
 from .responses import Response, json_response, ok
+from .routes_auth import ClientOf
 from .routing import Route
 from .views import key_json
 
 
 class KeyRoutes:
-    def __init__(self, sessions: SessionService, keys: ApiKeyService, log: JsonLog) -> None:
+    def __init__(
+        self, sessions: SessionService, keys: ApiKeyService, client_of: ClientOf, log: JsonLog
+    ) -> None:
         self._sessions = sessions
         self._keys = keys
+        self._client_of = client_of
         self._log = log
 
     def routes(self) -> list[Route]:
@@ -29,11 +33,15 @@ class KeyRoutes:
     async def _mutation_session(self, request: Request) -> LiveSession:
         """The edge has checked cookie == header and Origin; this checks the session binding."""
         return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION), request.headers.get("x-csrf-token", "")
+            request.cookies.get(SESSION),
+            request.headers.get("x-csrf-token", ""),
+            lambda: self._client_of(request),
         )
 
     async def list_keys(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._sessions.authenticate(request.cookies.get(SESSION))
+        session = await self._sessions.authenticate(
+            request.cookies.get(SESSION), client=lambda: self._client_of(request)
+        )
         keys = await self._keys.list_keys(session.user.id)
         return json_response(200, {"keys": [key_json(key) for key in keys]})
 
@@ -41,14 +49,18 @@ class KeyRoutes:
         session = await self._mutation_session(request)
         body = await request.json_object()
         issued = await self._keys.create(
-            session.user.id, body.get("name"), body.get("scopes"), body.get("rate_limit")
+            session.user.id,
+            body.get("name"),
+            body.get("scopes"),
+            body.get("rate_limit"),
+            self._client_of(request),
         )
         self._logged(request, "key_created", session, issued.key.id)
         return json_response(200, {"raw": issued.raw, "key": key_json(issued.key)})
 
     async def revoke(self, request: Request, params: dict[str, str]) -> Response:
         session = await self._mutation_session(request)
-        revoked = await self._keys.revoke(session.user.id, params["id"])
+        revoked = await self._keys.revoke(session.user.id, params["id"], self._client_of(request))
         self._logged(
             request, "key_revoked" if revoked else "key_already_revoked", session, params["id"]
         )
@@ -56,7 +68,7 @@ class KeyRoutes:
 
     async def rotate(self, request: Request, params: dict[str, str]) -> Response:
         session = await self._mutation_session(request)
-        issued = await self._keys.rotate(session.user.id, params["id"])
+        issued = await self._keys.rotate(session.user.id, params["id"], self._client_of(request))
         self._logged(request, "key_rotated", session, issued.key.id)
         return json_response(
             200, {"old_id": issued.replaces, "new": key_json(issued.key), "raw": issued.raw}

@@ -9,6 +9,7 @@ from ..services.sessions import SessionService
 from .cookies import SESSION
 from .request import Request
 from .responses import Response, json_response, ok
+from .routes_auth import ClientOf, body_sign_in_context
 from .routes_sign_in import SignedIn
 from .routing import Guard, Route
 from .views import timestamp
@@ -30,11 +31,13 @@ class PasskeyRoutes:
         passkeys: PasskeyService,
         sessions: SessionService,
         signed_in: SignedIn,
+        client_of: ClientOf,
         log: JsonLog,
     ) -> None:
         self._passkeys = passkeys
         self._sessions = sessions
         self._signed_in = signed_in
+        self._client_of = client_of
         self._log = log
 
     def routes(self) -> list[Route]:
@@ -55,11 +58,15 @@ class PasskeyRoutes:
     async def _mutation_session(self, request: Request) -> LiveSession:
         """The edge has checked cookie == header and Origin; this checks the session binding."""
         return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION), request.headers.get("x-csrf-token", "")
+            request.cookies.get(SESSION),
+            request.headers.get("x-csrf-token", ""),
+            lambda: self._client_of(request),
         )
 
     async def list_passkeys(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._sessions.authenticate(request.cookies.get(SESSION))
+        session = await self._sessions.authenticate(
+            request.cookies.get(SESSION), client=lambda: self._client_of(request)
+        )
         passkeys = await self._passkeys.list_passkeys(session.user)
         return json_response(200, {"passkeys": [passkey_json(p) for p in passkeys]})
 
@@ -72,7 +79,7 @@ class PasskeyRoutes:
         session = await self._mutation_session(request)
         body = await request.json_object()
         passkey = await self._passkeys.register(
-            session.user, body.get("credential"), body.get("name")
+            session.user, body.get("credential"), body.get("name"), self._client_of(request)
         )
         self._log.info(
             "passkey_added",
@@ -84,7 +91,7 @@ class PasskeyRoutes:
 
     async def remove(self, request: Request, params: dict[str, str]) -> Response:
         session = await self._mutation_session(request)
-        removed = await self._passkeys.remove(session.user, params["id"])
+        removed = await self._passkeys.remove(session.user, params["id"], self._client_of(request))
         self._log.info(
             "passkey_removed" if removed else "passkey_already_removed",
             request_id=request.request_id,
@@ -98,7 +105,9 @@ class PasskeyRoutes:
 
     async def sign_in_verify(self, request: Request, _: dict[str, str]) -> Response:
         body = await request.json_object()
-        issued = await self._passkeys.sign_in(body.get("credential"), request.cookies.get(SESSION))
+        issued = await self._passkeys.sign_in(
+            body.get("credential"), body_sign_in_context(request, body, self._client_of)
+        )
         self._log.info(
             "login", request_id=request.request_id, provider="passkey", user_id=issued.user.id
         )

@@ -11,11 +11,11 @@ from ..oidc import OidcError
 from ..services.google_login import CALLBACK_PATH, GoogleDisabled, GoogleLoginService
 from ..services.sessions import IssuedSession
 from ..services.wallet_login import WalletLoginService
-from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, SESSION, CookiePolicy
+from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, CookiePolicy
 from .error_codes import domain_error_response
 from .request import Request
 from .responses import Response, json_response, redirect
-from .routes_auth import session_cookies
+from .routes_auth import ClientOf, body_sign_in_context, session_cookies, sign_in_context
 from .routing import Guard, Route
 
 SignedIn = Callable[[Request, IssuedSession], Response]
@@ -24,9 +24,12 @@ POST_LOGIN_PATH = "/app/chains"
 
 
 class WalletRoutes:
-    def __init__(self, wallet: WalletLoginService, signed_in: SignedIn, log: JsonLog) -> None:
+    def __init__(
+        self, wallet: WalletLoginService, signed_in: SignedIn, client_of: ClientOf, log: JsonLog
+    ) -> None:
         self._wallet = wallet
         self._signed_in = signed_in
+        self._client_of = client_of
         self._log = log
 
     def routes(self) -> list[Route]:
@@ -52,7 +55,7 @@ class WalletRoutes:
             body.get("address"),
             body.get("chain"),
             body.get("signature"),
-            request.cookies.get(SESSION),
+            body_sign_in_context(request, body, self._client_of),
         )
         self._log.info(
             "login", request_id=request.request_id, provider="wallet", user_id=issued.user.id
@@ -62,11 +65,17 @@ class WalletRoutes:
 
 class GoogleRoutes:
     def __init__(
-        self, google: GoogleLoginService, cookies: CookiePolicy, console_url: str, log: JsonLog
+        self,
+        google: GoogleLoginService,
+        cookies: CookiePolicy,
+        console_url: str,
+        client_of: ClientOf,
+        log: JsonLog,
     ) -> None:
         self._google = google
         self._cookies = cookies
         self._console = console_url
+        self._client_of = client_of
         self._log = log
 
     def routes(self) -> list[Route]:
@@ -79,9 +88,13 @@ class GoogleRoutes:
         return redirect(f"{self._console}/login?error={quote(code)}")
 
     async def start(self, request: Request, _: dict[str, str]) -> Response:
-        """Send the browser to the provider, keeping state and PKCE verifier in cookies."""
+        """Send the browser to the provider, keeping state and PKCE verifier in cookies.
+
+        `?sign_out_others=1` (or `true`) is carried in the state to the callback (spec §2.9).
+        """
+        sign_out_others = request.query.get("sign_out_others", "").lower() in {"1", "true"}
         try:
-            flow = await self._google.start()
+            flow = await self._google.start(sign_out_others)
         except GoogleDisabled as error:
             return self._to_login(error.code)
         except OidcError as error:  # discovery failed: the provider is unreachable or broken
@@ -105,7 +118,7 @@ class GoogleRoutes:
                 request.query,
                 request.cookies.get(GOOGLE_STATE),
                 request.cookies.get(GOOGLE_VERIFIER),
-                request.cookies.get(SESSION),
+                sign_in_context(request, self._client_of),
             )
         except OidcError as error:
             self._log.warning(

@@ -51,10 +51,10 @@ from webauthn.helpers.structs import (
 
 from ..config import Settings
 from ..errors import InvalidChallenge, InvalidCredential, InvalidInput, NotFound
-from ..models import Passkey, PasskeyChallenge, User
+from ..models import NO_CLIENT, ClientInfo, Passkey, PasskeyChallenge, User
 from ..store import PasskeyRemoval, Store
 from .api_keys import key_id, key_name
-from .sessions import IssuedSession, SessionService, utcnow
+from .sessions import IssuedSession, SessionService, SignInContext, utcnow
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 RP_NAME = "Triport console"
@@ -151,7 +151,13 @@ class PasskeyService:
         )
         return options_to_json_dict(options)
 
-    async def register(self, user: User, credential_value: object, name_value: object) -> Passkey:
+    async def register(
+        self,
+        user: User,
+        credential_value: object,
+        name_value: object,
+        client: ClientInfo = NO_CLIENT,
+    ) -> Passkey:
         name = passkey_name(name_value)
         credential = _registration_credential(credential_value)
         challenge = await self._live_challenge(
@@ -180,17 +186,17 @@ class PasskeyService:
             created_at=utcnow(),
             last_used_at=None,
         )
-        await self._store.add_passkey(sha256_bytes(challenge), passkey)
+        await self._store.add_passkey(sha256_bytes(challenge), passkey, client)
         return passkey
 
     async def list_passkeys(self, user: User) -> list[Passkey]:
         return await self._store.list_passkeys(user.id)
 
-    async def remove(self, user: User, value: str) -> bool:
+    async def remove(self, user: User, value: str, client: ClientInfo = NO_CLIENT) -> bool:
         """Remove the user's passkey; True if removed now, False if it was already removed
         (idempotent, so a retried DELETE still succeeds). Another user's is `not_found`, like
         an unknown one."""
-        outcome = await self._store.remove_passkey(user.id, passkey_id(value), utcnow())
+        outcome = await self._store.remove_passkey(user.id, passkey_id(value), utcnow(), client)
         if outcome is PasskeyRemoval.NOT_FOUND:
             raise NotFound("no such passkey")
         return outcome is PasskeyRemoval.REMOVED
@@ -208,7 +214,7 @@ class PasskeyService:
         )
         return options_to_json_dict(options)
 
-    async def sign_in(self, credential_value: object, replaces: str | None) -> IssuedSession:
+    async def sign_in(self, credential_value: object, context: SignInContext) -> IssuedSession:
         credential = _authentication_credential(credential_value)
         challenge = await self._live_challenge(
             credential.response.client_data_json, "sign_in", None
@@ -231,11 +237,13 @@ class PasskeyService:
             )
         except _REFUSED as exc:
             raise InvalidCredential(f"the assertion does not verify: {exc}") from None
-        session, token, csrf_token = self._sessions.prepare(utcnow(), replaces)
-        user = await self._store.complete_passkey_login(
+        session, token, csrf_token = self._sessions.prepare(utcnow(), "passkey", context)
+        signed_in = await self._store.complete_passkey_login(
             sha256_bytes(challenge), passkey, verified.new_sign_count, session
         )
-        return IssuedSession(user, token, csrf_token, session.expires_at)
+        return self._sessions.issued(
+            signed_in.user, session, token, csrf_token, signed_in.signed_out_others
+        )
 
 
 def sha256_bytes(value: bytes) -> bytes:

@@ -8,6 +8,7 @@ from .base import (
     PasskeyRemoval,
     PurgeTarget,
     RevokeOutcome,
+    SessionRevoke,
     Store,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "PasskeyRemoval",
     "PurgeTarget",
     "RevokeOutcome",
+    "SessionRevoke",
     "Store",
     "open_store",
 ]

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import (
+    NO_CLIENT,
+    ActivityEvent,
     ApiKey,
+    ClientInfo,
+    EndReason,
     Identity,
     LiveSession,
     LoginCode,
@@ -21,6 +25,8 @@ from ..models import (
     NewSession,
     Passkey,
     PasskeyChallenge,
+    SessionInfo,
+    SignedIn,
     User,
     WalletChallenge,
 )
@@ -30,6 +36,14 @@ class RevokeOutcome(enum.Enum):
     REVOKED = "revoked"  # the live row was revoked by this call
     NOTHING_LIVE = "nothing_live"  # unknown, expired or already revoked: still a success
     CSRF_UNBOUND = "csrf_unbound"  # a live row whose bound CSRF hash differs: refused
+
+
+class SessionRevoke(enum.Enum):
+    """The outcome of ending one of a user's sessions by its public id (spec §2.9)."""
+
+    REVOKED = "revoked"  # it was live and is revoked now, with its reason and event
+    NOTHING_LIVE = "nothing_live"  # the user's, but already revoked or expired: a success
+    NOT_FOUND = "not_found"  # no such id, or another user's session
 
 
 class CodeOutcome(enum.Enum):
@@ -42,6 +56,7 @@ class CodeOutcome(enum.Enum):
 class CodeResult:
     outcome: CodeOutcome
     user: User | None = None
+    signed_out_others: int = 0
 
 
 class PasskeyRemoval(enum.Enum):
@@ -58,6 +73,7 @@ class PurgeTarget(enum.Enum):
     WALLET_CHALLENGES = "wallet_challenges"  # expired before the cutoff
     RATE_LIMITS = "rate_limits"  # windows that ended before the cutoff
     PASSKEY_CHALLENGES = "passkey_challenges"  # expired before the cutoff
+    ACTIVITY_EVENTS = "activity_events"  # recorded before the cutoff (now - retention)
 
 
 _PURGE_ROWS = {
@@ -66,6 +82,7 @@ _PURGE_ROWS = {
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
     PurgeTarget.PASSKEY_CHALLENGES: ("challenge_hash", "expires_at < {cutoff}"),
+    PurgeTarget.ACTIVITY_EVENTS: ("id", "at < {cutoff}"),
 }
 
 
@@ -102,21 +119,68 @@ class Store(ABC):
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None: ...
 
     @abstractmethod
+    async def session_end_reason(self, token_hash: bytes, now: datetime) -> EndReason | None:
+        """Why a known row is not live: its revoke reason, or "expired". None when unknown
+        (never issued, or purged) or live. Read only on the 401 path."""
+
+    @abstractmethod
     async def revoke_session(
-        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime, client: ClientInfo = NO_CLIENT
     ) -> RevokeOutcome:
-        """Revoke a live row unless its bound CSRF hash differs; commit before returning."""
+        """Logout: revoke a live row (reason `signed_out`, event `signed_out`) unless its bound
+        CSRF hash differs; commit before returning."""
 
     @abstractmethod
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         """Push expiry to `expires_at`; False when the row is no longer live (never revives)."""
 
     @abstractmethod
-    async def revoke_user_sessions(self, email: str, now: datetime) -> int: ...
+    async def touch_session(
+        self, token_hash: bytes, now: datetime, stale_before: datetime, ip: str | None
+    ) -> bool:
+        """Set `last_seen_at` and `ip` if the row is live and was last seen before
+        `stale_before`; one conditioned UPDATE that never revives a revoked row."""
 
     @abstractmethod
-    async def sign_in(self, identity: Identity, session: NewSession) -> User:
-        """Find or create the user for `identity` and insert the session, in one transaction."""
+    async def list_live_sessions(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        """The user's live sessions, newest first."""
+
+    @abstractmethod
+    async def revoke_session_by_id(
+        self,
+        user_id: str,
+        session_id: str,
+        by_session_id: str,
+        now: datetime,
+        reason: EndReason,
+        event_type: str,
+        client: ClientInfo,
+    ) -> SessionRevoke:
+        """End one of the user's sessions with `reason`, recording `event_type`, in one
+        transaction committed before returning. Raises SessionNotLive when the caller's
+        session `by_session_id` (another one) is no longer live by then."""
+
+    @abstractmethod
+    async def revoke_other_sessions(
+        self, user_id: str, keep_session_id: str, now: datetime, client: ClientInfo
+    ) -> int:
+        """Revoke every live session of the user but `keep_session_id`
+        (`signed_out_everywhere`, and one event when any ended), in one transaction."""
+
+    @abstractmethod
+    async def revoke_user_sessions(self, email: str, now: datetime) -> int:
+        """The operator's revoke (reason `admin`, a `session_revoked` event per session)."""
+
+    @abstractmethod
+    async def sign_in(self, identity: Identity, session: NewSession) -> SignedIn:
+        """Find or create the user for `identity` and start the session, in one transaction."""
+
+    # Account activity -----------------------------------------------------------------------
+    @abstractmethod
+    async def list_activity(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[ActivityEvent]:
+        """At most `limit` of the user's events, newest first, older than `before` (at, id)."""
 
     # Email codes ----------------------------------------------------------------------------
     @abstractmethod
@@ -153,7 +217,7 @@ class Store(ABC):
     @abstractmethod
     async def complete_wallet_login(
         self, nonce: str, identity: Identity, session: NewSession
-    ) -> User | None:
+    ) -> SignedIn | None:
         """Burn the nonce and sign the wallet in, in one transaction.
 
         None when the nonce is no longer live (another request burned it first, or it
@@ -179,22 +243,28 @@ class Store(ABC):
         """The passkey with this credential id, unless it was removed."""
 
     @abstractmethod
-    async def add_passkey(self, challenge_hash: bytes, passkey: Passkey) -> None:
-        """Burn the user's registration challenge and insert the passkey, in one transaction.
+    async def add_passkey(
+        self, challenge_hash: bytes, passkey: Passkey, client: ClientInfo = NO_CLIENT
+    ) -> None:
+        """Burn the user's registration challenge, insert the passkey and record
+        `passkey_added`, in one transaction.
 
         Raises (changing nothing) InvalidChallenge when the challenge is no longer live for
         this user, InvalidCredential when that credential id is already registered."""
 
     @abstractmethod
-    async def remove_passkey(self, user_id: str, passkey_id: str, now: datetime) -> PasskeyRemoval:
-        """Mark the user's passkey removed (it never signs in again)."""
+    async def remove_passkey(
+        self, user_id: str, passkey_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> PasskeyRemoval:
+        """Mark the user's passkey removed (it never signs in again) and record
+        `passkey_removed`, in one transaction; a repeat records nothing."""
 
     @abstractmethod
     async def complete_passkey_login(
         self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
-    ) -> User:
-        """Burn the sign-in challenge, record the new counter and create the session, in one
-        transaction; the passkey's user.
+    ) -> SignedIn:
+        """Burn the sign-in challenge, record the new counter and create the session (with
+        `start_session`'s sign_out_others and events), in one transaction.
 
         Raises (changing nothing) InvalidChallenge when the challenge is no longer live, and
         InvalidCredential when the passkey was removed or its counter moved since it was read:
@@ -203,8 +273,11 @@ class Store(ABC):
 
     # API keys -------------------------------------------------------------------------------
     @abstractmethod
-    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
-        """Insert the user's default key; None when another request created one first."""
+    async def create_default_key(
+        self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
+        """Insert the user's default key (event `key_created`); None when another request
+        created one first."""
 
     @abstractmethod
     async def find_default_key(self, user_id: str) -> ApiKey | None: ...
@@ -229,22 +302,33 @@ class Store(ABC):
         """The key if it exists and belongs to `user_id` (someone else's key is not found)."""
 
     @abstractmethod
-    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+    async def create_key(
+        self, user_id: str, key: NewApiKey, max_active: int, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
         """Insert unless the user already has `max_active` active keys (then None).
 
-        The count and the insert are atomic across processes.
+        The count and the insert (and its `key_created` event) are atomic across processes.
         """
 
     @abstractmethod
-    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        """Revoke an active, non-default key; False when there was no such key to revoke."""
+    async def revoke_key(
+        self, user_id: str, key_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> bool:
+        """Revoke an active, non-default key (event `key_revoked`); False when there was no
+        such key to revoke."""
 
     @abstractmethod
     async def rotate_key(
-        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+        self,
+        user_id: str,
+        key_id: str,
+        successor: NewApiKey,
+        now: datetime,
+        client: ClientInfo = NO_CLIENT,
     ) -> ApiKey | None:
-        """In one transaction revoke the active key, point its `replaced_by` at `successor`
-        and insert it; None (nothing changed) when the key was no longer active."""
+        """In one transaction revoke the active key, point its `replaced_by` at `successor`,
+        insert it and record `key_rotated` (for the old id); None (nothing changed) when the
+        key was no longer active."""
 
     @abstractmethod
     async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:
