@@ -622,7 +622,7 @@ def test_removing_needs_the_csrf_header(
     assert len(client.get("/v1/auth/passkeys").json()["passkeys"]) == 1
 
 
-# --- sessions and activity (spec §2.9–§2.11) ---------------------------------------------
+# --- sessions and activity (spec §2.9 to §2.11) ---------------------------------------------
 
 
 def activity(client: httpx.Client) -> list[dict[str, Any]]:
