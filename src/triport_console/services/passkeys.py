@@ -22,8 +22,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from webauthn import (
@@ -56,6 +57,7 @@ from ..store import PasskeyRemoval, Store
 from .api_keys import key_id, key_name
 from .sessions import IssuedSession, SessionService, SignInContext, utcnow
 
+T = TypeVar("T")
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 RP_NAME = "Triport console"
 DEFAULT_NAME = "Passkey"
@@ -250,19 +252,19 @@ def sha256_bytes(value: bytes) -> bytes:
     return hashlib.sha256(value).digest()
 
 
-def _registration_credential(value: object) -> RegistrationCredential:
+def _parsed(value: object, parse: Callable[[dict[str, Any]], T], shape: str) -> T:
+    """The credential JSON parsed by py_webauthn, or `invalid_credential`."""
     if not isinstance(value, dict):
-        raise InvalidCredential("credential must be a RegistrationResponseJSON object")
+        raise InvalidCredential(f"credential must be a {shape} object")
     try:
-        return parse_registration_credential_json(value)
+        return parse(value)
     except _REFUSED:
-        raise InvalidCredential("credential is not a valid RegistrationResponseJSON") from None
+        raise InvalidCredential(f"credential is not a valid {shape}") from None
+
+
+def _registration_credential(value: object) -> RegistrationCredential:
+    return _parsed(value, parse_registration_credential_json, "RegistrationResponseJSON")
 
 
 def _authentication_credential(value: object) -> AuthenticationCredential:
-    if not isinstance(value, dict):
-        raise InvalidCredential("credential must be an AuthenticationResponseJSON object")
-    try:
-        return parse_authentication_credential_json(value)
-    except _REFUSED:
-        raise InvalidCredential("credential is not a valid AuthenticationResponseJSON") from None
+    return _parsed(value, parse_authentication_credential_json, "AuthenticationResponseJSON")
