@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.harness import ServerProcess, past, run_sql
+from tests.support.harness import ServerProcess, past, run_sql, sign_in
 from tests.support.http import assert_envelope, set_cookies
 from tests.support.soft_authenticator import SoftAuthenticator, b64url, from_b64url
 
@@ -717,3 +719,39 @@ def test_sign_out_others_that_is_not_a_boolean_is_refused_and_keeps_the_challeng
     assert_refused(verify(browser, assertion, sign_out_others="yes"), 400, "invalid_request")
     assert owner.get("/v1/auth/me").status_code == 200
     assert verify(browser, assertion).status_code == 200
+
+
+def verify_at_once(clients: list[httpx.Client], assertion: dict[str, Any]) -> list[httpx.Response]:
+    """The same verify from every client, released together by a barrier."""
+    barrier = threading.Barrier(len(clients))
+
+    def one(client: httpx.Client) -> httpx.Response:
+        barrier.wait(10)
+        return client.post("/v1/auth/passkey/verify", json={"credential": assertion})
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return list(pool.map(one, clients))
+
+
+def test_concurrent_verifies_of_one_assertion_create_exactly_one_session(
+    make_server: Callable[..., ServerProcess], smtp_sink: Any
+) -> None:
+    """Two workers race to burn each challenge: one request signs in, the other is refused."""
+    server = make_server(workers=2)
+    authenticator = SoftAuthenticator(server.base_url)
+    owner = sign_in(server.base_url, smtp_sink)
+    register(owner, authenticator)
+    clients = [httpx.Client(base_url=server.base_url, timeout=15) for _ in range(2)]
+    try:
+        for _ in range(8):
+            results = verify_at_once(clients, authenticator.get(sign_in_options(owner)))
+            statuses = sorted(response.status_code for response in results)
+            assert statuses == [200, 400], [response.text for response in results]
+            loser = next(response for response in results if response.status_code == 400)
+            assert_refused(loser, 400, "invalid_challenge")
+    finally:
+        owner.close()
+        for client in clients:
+            client.close()
+    count = run_sql(server.database_url, "SELECT count(*) FROM sessions WHERE provider = 'passkey'")
+    assert count == [(8,)]
