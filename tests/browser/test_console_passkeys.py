@@ -93,7 +93,9 @@ def test_add_a_passkey_sign_out_and_sign_in_with_it(
     assert fetch_json(page, f"{base}/v1/auth/me")["status"] == 401
     screenshot(page, "passkeys-sign-in")
     page.get_by_role("button", name="Sign in with a passkey").click()
-    expect(page.locator("#me-email")).to_have_text(email)
+    # The account section was hidden at sign-out (its old text stays): wait for it to return.
+    expect(page.locator("#account")).to_be_visible()
+    expect(page.locator("#status")).to_have_text(f"Signed in as {email}.")
     me = fetch_json(page, f"{base}/v1/auth/me")
     assert me["status"] == 200 and me["body"]["user"]["email"] == email
     expect(page.locator("#passkey-rows li", has_text="Work laptop")).to_contain_text("last used")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.harness import ServerProcess, past, run_sql, sign_in
+from tests.support.harness import ServerProcess, past, run_sql
 from tests.support.http import assert_envelope, set_cookies
 from tests.support.soft_authenticator import SoftAuthenticator, b64url, from_b64url
 
@@ -734,23 +734,25 @@ def verify_at_once(clients: list[httpx.Client], assertion: dict[str, Any]) -> li
 
 
 def test_concurrent_verifies_of_one_assertion_create_exactly_one_session(
-    make_server: Callable[..., ServerProcess], smtp_sink: Any
+    server: ServerProcess,
+    new_session: Callable[..., httpx.Client],
+    authenticator: SoftAuthenticator,
 ) -> None:
-    """Two workers race to burn each challenge: one request signs in, the other is refused."""
-    server = make_server(workers=2)
-    authenticator = SoftAuthenticator(server.base_url)
-    owner = sign_in(server.base_url, smtp_sink)
+    """Two requests race to burn each challenge (on PostgreSQL over two pool connections): one
+    signs in, the other is refused."""
+    owner = new_session(server)
     register(owner, authenticator)
     clients = [httpx.Client(base_url=server.base_url, timeout=15) for _ in range(2)]
     try:
         for _ in range(8):
+            for client in clients:
+                client.cookies.clear()  # each round: two browsers without a session
             results = verify_at_once(clients, authenticator.get(sign_in_options(owner)))
             statuses = sorted(response.status_code for response in results)
             assert statuses == [200, 400], [response.text for response in results]
             loser = next(response for response in results if response.status_code == 400)
             assert_refused(loser, 400, "invalid_challenge")
     finally:
-        owner.close()
         for client in clients:
             client.close()
     count = run_sql(server.database_url, "SELECT count(*) FROM sessions WHERE provider = 'passkey'")
