@@ -174,3 +174,16 @@ def test_passkey_options_limit_is_shared_by_two_processes(
         issued = httpx.post(target.base_url + "/v1/auth/passkey/options")
         assert issued.status_code == 200, issued.text
     _assert_limited(httpx.post(first.base_url + "/v1/auth/passkey/options"), 3600)
+
+
+def test_passkey_verify_limit_counts_refused_assertions(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """Verifying costs a signature check: a script cannot hammer it from one address."""
+    first, second = servers({"TRIPORT_RATE_LIMIT_PASSKEY_VERIFY": "2/3600"})
+    for target in (first, second):
+        refused = httpx.post(target.base_url + "/v1/auth/passkey/verify", json={"credential": {}})
+        assert refused.status_code == 400, refused.text
+    _assert_limited(
+        httpx.post(first.base_url + "/v1/auth/passkey/verify", json={"credential": {}}), 3600
+    )

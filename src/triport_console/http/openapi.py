@@ -734,7 +734,11 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("SignedIn"), "Signed in; nl_session and nl_csrf set"),
                 **errors(
-                    "invalid_challenge", "invalid_credential", "invalid_request", *MUTATION_ERRORS
+                    "invalid_challenge",
+                    "invalid_credential",
+                    "invalid_request",
+                    "rate_limited",
+                    *MUTATION_ERRORS,
                 ),
             },
         }

@@ -52,7 +52,12 @@ class PasskeyRoutes:
                 Guard.SIGN_IN,
                 "passkey_options",
             ),
-            Route("/v1/auth/passkey/verify", {"POST": self.sign_in_verify}, Guard.SIGN_IN),
+            Route(
+                "/v1/auth/passkey/verify",
+                {"POST": self.sign_in_verify},
+                Guard.SIGN_IN,
+                "passkey_verify",
+            ),
         ]
 
     async def _mutation_session(self, request: Request) -> LiveSession:
