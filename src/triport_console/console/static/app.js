@@ -232,6 +232,8 @@ function showSignIn(message) {
   hideSecret();
   $("key-rows").replaceChildren();
   $("passkey-rows").replaceChildren();
+  // The signed-out page keeps nothing of the account, not even in hidden elements.
+  for (const id of ["me-email", "me-name", "me-provider", "me-key"]) $(id).textContent = "";
   $("signin").hidden = false;
   $("email-form").hidden = false;
   $("code-form").hidden = true;
