@@ -755,5 +755,10 @@ def test_concurrent_verifies_of_one_assertion_create_exactly_one_session(
     finally:
         for client in clients:
             client.close()
-    count = run_sql(server.database_url, "SELECT count(*) FROM sessions WHERE provider = 'passkey'")
+    user = uuid.UUID(user_id(owner))
+    count = run_sql(
+        server.database_url,
+        "SELECT count(*) FROM sessions WHERE provider = 'passkey' AND user_id = $1",
+        str(user) if server.database_url.startswith("sqlite") else user,
+    )
     assert count == [(8,)]
