@@ -55,7 +55,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        # httptools with bounded request heads (32 KB, 10 s): http/protocol.py
+        http="triport_console.http.protocol:BoundedHttpToolsProtocol",
         lifespan="on",
         access_log=False,  # the app writes its own structured line per request
         server_header=False,

@@ -32,6 +32,7 @@ RATE_LIMIT_VARIABLES = {
     "email_start": ("TRIPORT_RATE_LIMIT_EMAIL_START", RateLimit(30, 3600)),
     "email_verify": ("TRIPORT_RATE_LIMIT_EMAIL_VERIFY", RateLimit(60, 3600)),
     "wallet_challenge": ("TRIPORT_RATE_LIMIT_WALLET_CHALLENGE", RateLimit(60, 3600)),
+    "wallet_verify": ("TRIPORT_RATE_LIMIT_WALLET_VERIFY", RateLimit(60, 3600)),
     "passkey_options": ("TRIPORT_RATE_LIMIT_PASSKEY_OPTIONS", RateLimit(60, 3600)),
     "passkey_verify": ("TRIPORT_RATE_LIMIT_PASSKEY_VERIFY", RateLimit(60, 3600)),
 }
@@ -50,6 +51,7 @@ class Settings:
     cookie_domain: str | None = None
     cookie_secure: str = "auto"
     trust_proxy: bool = False
+    trusted_proxy_hops: int = 1
     public_url: str = "http://127.0.0.1:8080"
     console_enabled: bool = True
     max_active_keys: int = 50
@@ -279,6 +281,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_domain=env.get("TRIPORT_COOKIE_DOMAIN") or None,
         cookie_secure=cookie_secure,
         trust_proxy=_bool(env, "TRIPORT_TRUST_PROXY", False),
+        trusted_proxy_hops=_int(env, "TRIPORT_TRUSTED_PROXY_HOPS", 1, minimum=1),
         public_url=public_url.rstrip("/"),
         console_enabled=_bool(env, "TRIPORT_CONSOLE_ENABLED", True),
         max_active_keys=_int(env, "TRIPORT_MAX_ACTIVE_KEYS", Settings.max_active_keys, minimum=1),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -56,14 +57,17 @@ class SmtpMailer:
         }
 
     async def send_login_code(self, to: str, code: str, lifetime: timedelta) -> None:
+        # `to` is one validated plain mailbox (email_login.normalise_email). It is named as the
+        # only envelope recipient, so no header is ever re-parsed to choose where mail goes, and
+        # the To: header is built as an Address (which refuses anything but one addr-spec).
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = to
+        message["To"] = Address(addr_spec=to)
         message["Subject"] = "Your Triport sign-in code"
         message.set_content(_body(code, lifetime))
         try:
-            await aiosmtplib.send(message, **self._options)  # type: ignore[arg-type]
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            await aiosmtplib.send(message, recipients=[to], **self._options)  # type: ignore[arg-type]
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             raise DeliveryFailed(f"SMTP delivery failed: {type(exc).__name__}") from exc
 
 

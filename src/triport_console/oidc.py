@@ -6,8 +6,9 @@ same way. No web framework here: the edge hands in the callback's query paramete
 two cookies, and gets a ``Profile`` back or an ``OidcError`` whose ``tag`` becomes
 ``/login?error=google_<tag>``.
 
-The ID-token ``nonce`` is derived from ``state`` (SHA-256), so the spec's two cookies are
-enough to bind the ID token to the browser that started the flow.
+The ID-token ``nonce`` is its own random value (not derived from the public ``state``), carried
+next to the PKCE verifier in the verifier cookie (``<verifier>.<nonce>``), so the spec's two
+cookies are enough to bind the ID token to the browser that started the flow.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ class AuthorizationRequest:
     url: str
     state: str
     verifier: str
+    nonce: str
+
+    @property
+    def verifier_cookie(self) -> str:
+        """The value of the verifier cookie: the PKCE verifier and the ID-token nonce."""
+        return f"{self.verifier}.{self.nonce}"
 
 
 @dataclass(frozen=True)
@@ -114,9 +121,12 @@ def _b64url_sha256(text: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def nonce_for_state(state: str) -> str:
-    """The ID-token nonce is bound to the state cookie instead of needing a third cookie."""
-    return _b64url_sha256("nonce:" + state)
+def split_verifier_cookie(cookie: str) -> tuple[str, str] | None:
+    """`<verifier>.<nonce>` → (verifier, nonce); None for any other shape."""
+    verifier, dot, nonce = cookie.partition(".")
+    if not dot or not verifier or not nonce or "." in nonce:
+        return None
+    return verifier, nonce
 
 
 class OidcClient:
@@ -170,6 +180,7 @@ class OidcClient:
             metadata = await self.metadata(http)
         state = state_prefix + secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(48)
+        nonce = secrets.token_urlsafe(32)
         query = urlencode(
             {
                 "response_type": "code",
@@ -177,14 +188,14 @@ class OidcClient:
                 "redirect_uri": redirect_uri,
                 "scope": SCOPES,
                 "state": state,
-                "nonce": nonce_for_state(state),
+                "nonce": nonce,
                 "code_challenge": _b64url_sha256(verifier),
                 "code_challenge_method": "S256",
             }
         )
         endpoint: str = metadata["authorization_endpoint"]
         separator = "&" if "?" in endpoint else "?"
-        return AuthorizationRequest(endpoint + separator + query, state, verifier)
+        return AuthorizationRequest(endpoint + separator + query, state, verifier, nonce)
 
     async def complete(
         self,
@@ -202,8 +213,10 @@ class OidcClient:
             state.encode("utf-8"), state_cookie.encode("utf-8")
         ):
             raise StateMismatch("state does not match the state cookie")
-        if not verifier_cookie:
+        pair = split_verifier_cookie(verifier_cookie) if verifier_cookie else None
+        if pair is None:
             raise MissingVerifier("no PKCE verifier cookie")
+        verifier, nonce = pair
         if "error" in params:
             raise Denied(f"the provider answered {params['error'][:64]!r}")
         code = params.get("code")
@@ -213,8 +226,8 @@ class OidcClient:
             raise ExchangeFailed("the callback names another issuer")
         async with self._http() as http:
             metadata = await self.metadata(http)
-            tokens = await self._exchange(http, metadata, code, verifier_cookie, redirect_uri)
-            claims = await self._id_token_claims(http, metadata, tokens, nonce_for_state(state))
+            tokens = await self._exchange(http, metadata, code, verifier, redirect_uri)
+            claims = await self._id_token_claims(http, metadata, tokens, nonce)
             if "email" not in claims and isinstance(metadata.get("userinfo_endpoint"), str):
                 claims = await self._with_userinfo(http, metadata, tokens, claims)
         return _profile(claims)
@@ -287,6 +300,11 @@ class OidcClient:
             registry.validate(token.claims)
         except JoseError as exc:
             raise ExchangeFailed(f"the ID token is not valid: {exc.error}") from exc
+        audience = token.claims.get("aud")
+        several = isinstance(audience, list) and len(audience) > 1
+        if several and "azp" not in token.claims:
+            # OIDC Core 3.1.3.7 (4): with several audiences, azp says which party it is for.
+            raise ExchangeFailed("the ID token has several audiences and no azp")
         if token.claims.get("azp", self.client_id) != self.client_id:
             raise ExchangeFailed("the ID token was issued to another party")
         return dict(token.claims)

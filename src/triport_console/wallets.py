@@ -139,11 +139,19 @@ def personal_sign_hash(message: bytes) -> bytes:
     return _keccak256(prefix + message)
 
 
+_SECP256K1_HALF_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 // 2
+
+
 def _verify_evm(address: str, message: bytes, signature: str) -> None:
     match = _HEX.fullmatch(signature)
     if match is None or len(match.group(1)) != 130:
         raise InvalidSignature("an EVM signature is 65 bytes of hex (R || S || V)")
     raw = bytes.fromhex(match.group(1))
+    # EIP-2 / Bitcoin BIP-62 "low S": every real wallet signs with S <= n/2. The high-S twin of
+    # a valid signature is the same signature made malleable; it is refused, so one signature
+    # has exactly one accepted spelling (the nonce is single-use either way).
+    if int.from_bytes(raw[32:64], "big") > _SECP256K1_HALF_N:
+        raise InvalidSignature("S must be in the lower half of the curve order (EIP-2)")
     v = raw[64]
     if v in (27, 28):
         v -= 27

@@ -187,3 +187,89 @@ def test_passkey_verify_limit_counts_refused_assertions(
     _assert_limited(
         httpx.post(first.base_url + "/v1/auth/passkey/verify", json={"credential": {}}), 3600
     )
+
+
+def _start_with(target: ServerProcess, forwarded: list[str]) -> httpx.Response:
+    headers = [("X-Forwarded-For", line) for line in forwarded]
+    return httpx.post(target.base_url + START, json={"email": _address()}, headers=headers)
+
+
+def test_a_second_forwarded_line_is_the_one_counted(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """HAProxy's `option forwardfor` adds its own X-Forwarded-For line after the client's: the
+    lines join (RFC 9110 §5.3) and the last entry, the proxy's, is the client (issue 12)."""
+    first, second = servers(
+        {"TRIPORT_RATE_LIMIT_EMAIL_START": "3/3600", "TRIPORT_TRUST_PROXY": "true"}
+    )
+    client = _client_ip()
+    statuses = [
+        _start_with(first if i % 2 else second, [_client_ip(), client]).status_code
+        for i in range(8)
+    ]
+    assert statuses == [200, 200, 200, 429, 429, 429, 429, 429]
+
+
+def test_trusted_proxy_hops_pick_the_nth_entry_from_the_right(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    first, second = servers(
+        {
+            "TRIPORT_RATE_LIMIT_EMAIL_START": "2/3600",
+            "TRIPORT_TRUST_PROXY": "true",
+            "TRIPORT_TRUSTED_PROXY_HOPS": "2",
+        }
+    )
+    client, edge = _client_ip(), _client_ip()
+    # The client's own (forged) entry varies; the two our proxies appended do not.
+    for target in (first, second):
+        assert _start_with(target, [f"{_client_ip()}, {client}", edge]).status_code == 200
+    _assert_limited(_start_with(first, [f"{_client_ip()}, {client}, {edge}"]), 3600)
+    # Only one entry where two hops are configured: not ours to trust, so the peer counts.
+    assert _start_with(second, [_client_ip()]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("first_form", "second_form"),
+    [
+        ("203.0.113.7:5000", "203.0.113.7"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("[2001:db8::1]:443", "2001:db8:0:0::2"),
+    ],
+)
+def test_ports_and_brackets_name_the_same_client(
+    servers: Callable[..., list[ServerProcess]], first_form: str, second_form: str
+) -> None:
+    first, second = servers(
+        {"TRIPORT_RATE_LIMIT_EMAIL_START": "1/3600", "TRIPORT_TRUST_PROXY": "true"}
+    )
+    assert _start_with(first, [first_form]).status_code == 200
+    _assert_limited(_start_with(second, [second_form]), 3600)
+    # A different client in the same form is not locked out with it (no shared bucket).
+    assert _start_with(first, ["198.51.100.9:5000"]).status_code == 200
+
+
+def test_garbage_forwarded_values_do_not_share_a_bucket_with_other_clients(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """An unparseable entry falls back to the peer address (here 127.0.0.1), so a client sending
+    garbage limits only itself, never every other client that sends garbage too."""
+    first, second = servers(
+        {"TRIPORT_RATE_LIMIT_EMAIL_START": "1/3600", "TRIPORT_TRUST_PROXY": "true"}
+    )
+    assert _start_with(first, ["not-an-address"]).status_code == 200
+    _assert_limited(_start_with(second, ["127.0.0.1"]), 3600)
+    assert _start_with(first, ["203.0.113.50"]).status_code == 200
+
+
+def test_wallet_verify_has_its_own_per_client_limit(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    first, second = servers({"TRIPORT_RATE_LIMIT_WALLET_VERIFY": "2/3600"})
+    body = {"chain": "evm", "address": "0x" + "1" * 40, "nonce": "x", "signature": "0x00"}
+    answers = [
+        httpx.post(target.base_url + "/v1/auth/wallet/verify", json=body)
+        for target in (first, second, first)
+    ]
+    assert [a.status_code for a in answers[:2]] == [400, 400]
+    _assert_limited(answers[2], 3600)

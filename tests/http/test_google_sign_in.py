@@ -337,4 +337,4 @@ def test_unconfigured_callback_answers_503_google_disabled(server: ServerProcess
 def test_google_routes_answer_only_get(server: ServerProcess, path: str) -> None:
     response = httpx.post(f"{server.base_url}{path}")
     assert_envelope(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"

@@ -95,8 +95,8 @@ def test_a_logged_out_session_is_401(server, new_session, method, path) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "/v1/keys", "GET, POST"),
-        ("DELETE", "/v1/keys", "GET, POST"),
+        ("PUT", "/v1/keys", "GET, HEAD, POST"),
+        ("DELETE", "/v1/keys", "GET, HEAD, POST"),
         ("GET", f"/v1/keys/{SOME_ID}", "DELETE"),
         ("POST", f"/v1/keys/{SOME_ID}", "DELETE"),
         ("PATCH", f"/v1/keys/{SOME_ID}", "DELETE"),

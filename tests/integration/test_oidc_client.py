@@ -21,7 +21,6 @@ from triport_console.oidc import (
     OidcClient,
     Profile,
     StateMismatch,
-    nonce_for_state,
 )
 
 # Any port is fine: the test client is a native one (RFC 8252 loopback redirect).
@@ -64,7 +63,7 @@ def finish(
 def test_full_code_flow_reads_the_profile_from_userinfo(provider: OidcProvider) -> None:
     client = client_for(provider)
     request, params = begin(provider, client)
-    profile = finish(client, params, request.state, request.verifier)
+    profile = finish(client, params, request.state, request.verifier_cookie)
     assert profile == Profile(
         subject="oidc-test-user-1",
         email="grace@example.com",
@@ -80,11 +79,11 @@ def test_full_code_flow_with_claims_in_the_id_token_and_client_secret_post() -> 
     ) as google_like:
         client = client_for(google_like)
         request, params = begin(google_like, client)
-        profile = finish(client, params, request.state, request.verifier)
+        profile = finish(client, params, request.state, request.verifier_cookie)
     assert (profile.email, profile.email_verified) == ("linus@example.com", True)
 
 
-def test_authorization_url_asks_for_code_with_pkce_s256_and_a_state_bound_nonce(
+def test_authorization_url_asks_for_code_with_pkce_s256_and_an_independent_nonce(
     provider: OidcProvider,
 ) -> None:
     request = asyncio.run(client_for(provider).authorization_request(REDIRECT_URI))
@@ -98,11 +97,14 @@ def test_authorization_url_asks_for_code_with_pkce_s256_and_a_state_bound_nonce(
         "redirect_uri": REDIRECT_URI,
         "scope": "openid email profile",
         "state": request.state,
-        "nonce": nonce_for_state(request.state),
+        "nonce": request.nonce,
         "code_challenge": challenge.rstrip(b"=").decode(),
         "code_challenge_method": "S256",
     }
     assert len(request.state) >= 43 and 43 <= len(request.verifier) <= 128
+    # Issue 12: the nonce is its own 256-bit random value, not a function of the public state.
+    assert len(request.nonce) >= 43 and request.nonce not in (request.state, request.verifier)
+    assert request.verifier_cookie == f"{request.verifier}.{request.nonce}"
 
 
 def test_two_flows_get_different_state_and_verifier(provider: OidcProvider) -> None:
@@ -118,7 +120,7 @@ def test_denied_consent_is_denied(provider: OidcProvider) -> None:
     request, params = begin(provider, client)
     assert params["error"] == "access_denied"
     with pytest.raises(Denied):
-        finish(client, params, request.state, request.verifier)
+        finish(client, params, request.state, request.verifier_cookie)
 
 
 @pytest.mark.parametrize("cookie", [None, "", "another-state"])
@@ -144,22 +146,22 @@ def test_wrong_verifier_fails_the_exchange_because_the_provider_enforces_pkce(
     client = client_for(provider)
     request, params = begin(provider, client)
     with pytest.raises(ExchangeFailed):
-        finish(client, params, request.state, request.verifier[::-1])
+        finish(client, params, request.state, request.verifier[::-1] + "." + request.nonce)
 
 
 def test_code_is_single_use(provider: OidcProvider) -> None:
     client = client_for(provider)
     request, params = begin(provider, client)
-    finish(client, params, request.state, request.verifier)
+    finish(client, params, request.state, request.verifier_cookie)
     with pytest.raises(ExchangeFailed):
-        finish(client, params, request.state, request.verifier)
+        finish(client, params, request.state, request.verifier_cookie)
 
 
 def test_wrong_client_secret_fails_the_exchange(provider: OidcProvider) -> None:
     client = client_for(provider, secret="not-the-secret")
     request, params = begin(provider, client)
     with pytest.raises(ExchangeFailed):
-        finish(client, params, request.state, request.verifier)
+        finish(client, params, request.state, request.verifier_cookie)
 
 
 @pytest.mark.parametrize("account", [{"email_verified": False}, {"email": ""}])
@@ -170,7 +172,7 @@ def test_unverified_or_missing_email_is_refused(
     client = client_for(provider)
     request, params = begin(provider, client)
     with pytest.raises(EmailUnverified):
-        finish(client, params, request.state, request.verifier)
+        finish(client, params, request.state, request.verifier_cookie)
 
 
 def test_stopped_provider_fails_the_exchange() -> None:
@@ -178,7 +180,7 @@ def test_stopped_provider_fails_the_exchange() -> None:
         client = client_for(doomed)
         request, params = begin(doomed, client)
     with pytest.raises(ExchangeFailed):
-        finish(client, params, request.state, request.verifier)
+        finish(client, params, request.state, request.verifier_cookie)
 
 
 def test_discovery_of_another_issuer_is_refused(provider: OidcProvider) -> None:
@@ -186,3 +188,13 @@ def test_discovery_of_another_issuer_is_refused(provider: OidcProvider) -> None:
     client = OidcClient(provider.issuer.replace("127.0.0.1", "localhost"), CLIENT_ID, "x")
     with pytest.raises(ExchangeFailed):
         asyncio.run(client.authorization_request(REDIRECT_URI))
+
+
+def test_an_id_token_for_another_nonce_is_refused(provider: OidcProvider) -> None:
+    """The nonce travels in the verifier cookie; an ID token minted for another flow's nonce
+    does not complete this one."""
+    client = client_for(provider)
+    request, params = begin(provider, client)
+    other = asyncio.run(client.authorization_request(REDIRECT_URI))
+    with pytest.raises(ExchangeFailed):
+        finish(client, params, request.state, f"{request.verifier}.{other.nonce}")

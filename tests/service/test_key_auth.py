@@ -36,7 +36,9 @@ class Core:
     def run(self, awaitable: Coroutine[Any, Any, T]) -> T:
         return self._loop.run_until_complete(awaitable)
 
-    def authenticate(self, secret: str, now: datetime | None = None) -> tuple[ApiKey, User] | None:
+    def authenticate(
+        self, secret: str | None, now: datetime | None = None
+    ) -> tuple[ApiKey, User] | None:
         return self.run(self.keys.authenticate_key(secret, now))
 
     def close(self) -> None:
@@ -182,3 +184,9 @@ def test_the_touch_itself_is_conditioned_so_racing_checks_write_once(core, serve
     assert core.run(touch(key["id"], now + timedelta(seconds=1), stale_before)) is False
     found = core.authenticate(raw, now + timedelta(seconds=2))
     assert found is not None and found[0].last_used_at == now
+
+
+def test_a_missing_secret_authenticates_nothing_without_raising(core, server) -> None:
+    """Issue 12: a data-plane request without the key header hands in None; that is no key,
+    not a TypeError (which would surface there as a 500)."""
+    assert core.authenticate(None) is None

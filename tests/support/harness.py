@@ -63,6 +63,7 @@ class SmtpSink:
         self.port = free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
         self.messages: list[email.message.Message] = []
+        self.recipients: list[list[str]] = []  # each message's SMTP envelope recipients
         self.reject = False  # answer 554 to every message, to simulate a refusing mail server
         self._codes: dict[str, deque[str]] = defaultdict(deque)
         self._changed = threading.Condition()
@@ -76,6 +77,7 @@ class SmtpSink:
         match = _CODE.search(body.decode(errors="replace"))
         with self._changed:
             self.messages.append(message)
+            self.recipients.append(list(envelope.rcpt_tos))
             for recipient in envelope.rcpt_tos:
                 if match:
                     self._codes[recipient.lower()].append(match.group(1))

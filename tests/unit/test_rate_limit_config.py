@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triport_console.config import ConfigError, RateLimit, load_settings
+from triport_console.http.client_address import forwarded_entry, parse_address
 from triport_console.services.rate_limits import client_key
 
 BASE = {"TRIPORT_SECRET_KEY": "k" * 40, "TRIPORT_DATABASE_URL": "sqlite:///var/x.db"}
@@ -16,6 +17,7 @@ def test_defaults_are_safe() -> None:
         "email_start": RateLimit(30, 3600),
         "email_verify": RateLimit(60, 3600),
         "wallet_challenge": RateLimit(60, 3600),
+        "wallet_verify": RateLimit(60, 3600),
         "passkey_options": RateLimit(60, 3600),
         "passkey_verify": RateLimit(60, 3600),
     }
@@ -58,3 +60,43 @@ def test_bad_values_fail_at_start_naming_the_variable(value: str) -> None:
 def test_client_keys(address: str | None, key: str) -> None:
     """One IPv6 host owns a /64, so the /64 is the client; garbage shares one bucket."""
     assert client_key(address) == key
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        (" 203.0.113.7:8080 ", "203.0.113.7"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("[2001:DB8::1]", "2001:db8::1"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("203.0.113.7:", None),
+        ("203.0.113.7:http", None),
+        ("[2001:db8::1", None),
+        ("[2001:db8::1]x", None),
+        ("unknown", None),
+        ("", None),
+        ("_hidden", None),
+    ],
+)
+def test_forwarded_addresses_parse_without_ports_or_brackets(
+    value: str, parsed: str | None
+) -> None:
+    assert parse_address(value) == parsed
+
+
+@pytest.mark.parametrize(
+    ("header", "hops", "entry"),
+    [("a, b, c", 1, " c"), ("a, b, c", 2, " b"), ("a, b, c", 3, "a"), ("a, b", 3, None)],
+)
+def test_forwarded_entry_counts_hops_from_the_right(
+    header: str, hops: int, entry: str | None
+) -> None:
+    assert forwarded_entry(header, hops) == entry
+
+
+def test_trusted_proxy_hops_default_to_one_and_must_be_positive() -> None:
+    assert load_settings(BASE).trusted_proxy_hops == 1
+    assert load_settings({**BASE, "TRIPORT_TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
+    with pytest.raises(ConfigError):
+        load_settings({**BASE, "TRIPORT_TRUSTED_PROXY_HOPS": "0"})

@@ -258,3 +258,20 @@ def test_challenge_message_for_solana_says_solana() -> None:
 def test_naive_timestamps_are_refused() -> None:
     with pytest.raises(ValueError):
         wallets.rfc3339(datetime(2026, 1, 1))
+
+
+_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@settings(max_examples=25, deadline=None)
+@given(evm_wallets, messages)
+def test_evm_high_s_twin_of_a_valid_signature_is_refused(wallet: EvmWallet, message: str) -> None:
+    """Issue 12: (r, n - s, v ^ 1) recovers the same key. Real wallets sign low-S (EIP-2), so
+    the malleable high-S spelling is refused and each signature has one accepted form."""
+    raw = wallet.raw_signature(message)
+    s = int.from_bytes(raw[32:64], "big")
+    assert s <= _N // 2  # what a real signer produces
+    twin = raw[:32] + (_N - s).to_bytes(32, "big") + bytes([(raw[64] ^ 1) + 27])
+    with pytest.raises(InvalidSignature):
+        verify_signature("evm", wallet.address.lower(), message, "0x" + twin.hex())
+    verify_signature("evm", wallet.address.lower(), message, wallet.sign(message))

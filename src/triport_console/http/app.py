@@ -30,7 +30,8 @@ from ..services.rate_limits import RateLimiter
 from ..services.sessions import SessionService
 from ..services.wallet_login import WalletLoginService
 from ..store import Store, open_store
-from .cookies import CookiePolicy
+from .client_address import client_address
+from .cookies import SESSION_PAIR, CookiePolicy
 from .cors import Cors
 from .csrf import MUTATING, OriginPolicy, check_request
 from .error_codes import domain_error_response, error_response
@@ -167,8 +168,10 @@ class ConsoleApp:
             # Spec §2.10: a known token that is no longer live says why; others say nothing.
             extra: dict[str, object] | None = {"reason": error.reason} if error.reason else None
             response = error_response("unauthenticated", request.request_id, extra=extra)
-            for cookie in self.cookies.clear_session_pair(request):
-                response.set_cookie(cookie)
+            if not request.cookie_conflicts & SESSION_PAIR:
+                # With tossed cookies the one we would clear may be the live one: leave both.
+                for cookie in self.cookies.clear_session_pair(request):
+                    response.set_cookie(cookie)
         except DomainError as error:
             response = domain_error_response(error, request.request_id)
             if error.code == "internal":
@@ -196,7 +199,9 @@ class ConsoleApp:
             headers.append(_NO_STORE)
         headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        # HEAD: the GET answer's status and headers (its Content-Length too), and no body.
+        body = b"" if request.method == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
         if not self.log.enabled("info"):
             return
         self.log.info(
@@ -216,7 +221,7 @@ class ConsoleApp:
         if matched is None:
             return error_response("route_not_found", request.request_id)
         route, params = matched
-        handler = route.methods.get(request.method)
+        handler = route.handler(request.method)
         if handler is None:
             return error_response(
                 "method_not_allowed", request.request_id, headers=[(b"allow", route.allow)]
@@ -236,17 +241,12 @@ class ConsoleApp:
         return client_info(self.client_address(request), request.headers.get("user-agent"))
 
     def client_address(self, request: Request) -> str | None:
-        """The peer address, or with TRIPORT_TRUST_PROXY the one the proxy in front saw.
-
-        That is the LAST X-Forwarded-For entry (the one our proxy appended): earlier entries come
-        from the client and would let anyone pick their own rate-limit key.
-        """
-        if self.settings.trust_proxy:
-            forwarded = request.headers.get("x-forwarded-for")
-            if forwarded:
-                return forwarded.split(",")[-1].strip()
-        client = request.scope.get("client")
-        return client[0] if client else None
+        """The peer address, or with TRIPORT_TRUST_PROXY the one our proxies saw (see module)."""
+        return client_address(
+            request,
+            trust_proxy=self.settings.trust_proxy,
+            hops=self.settings.trusted_proxy_hops,
+        )
 
 
 def create_app() -> ConsoleApp:

@@ -14,6 +14,7 @@ from .request import Request
 
 SESSION = "nl_session"
 CSRF = "nl_csrf"
+SESSION_PAIR = frozenset({SESSION, CSRF})
 GOOGLE_STATE = "nl_google_state"
 GOOGLE_VERIFIER = "nl_google_verifier"
 GOOGLE_PATH = "/v1/auth/google/"

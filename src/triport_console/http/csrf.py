@@ -34,16 +34,27 @@ class OriginPolicy:
 
 
 def check_request(request: Request, origins: OriginPolicy, *, sign_in: bool) -> str | None:
-    """Raise CsrfMissing/CsrfInvalid; return the session token when the request carries one."""
+    """Raise CsrfMissing/CsrfInvalid; return the session token when the request carries one.
+
+    With `nl_session` or `nl_csrf` sent twice with different values (cookie tossing), the header
+    must equal one of the `nl_csrf` values sent; the binding to each session row is checked where
+    the row is read, and no single token is returned.
+    """
     token = request.cookies.get(SESSION) or None
-    if token is not None:
-        cookie = request.cookies.get(CSRF)
-        if not cookie:
+    carries_session = token is not None or SESSION in request.cookie_conflicts
+    if carries_session:
+        if CSRF in request.cookie_conflicts:
+            presented = [value for value in request.cookie_values(CSRF) if value]
+        else:
+            cookie = request.cookies.get(CSRF)
+            presented = [cookie] if cookie else []
+        if not presented:
             raise CsrfMissing()
         header = request.headers.get("x-csrf-token")
-        if not header or not same(header, cookie):
+        # A list, not a generator: every value is compared, so timing reveals no position.
+        if not header or not any([same(header, value) for value in presented]):
             raise CsrfInvalid()
-    if token is not None or sign_in:
+    if carries_session or sign_in:
         origin = request.headers.get("origin")
         if origin is not None and not origins.accepts(request, origin):
             raise CsrfInvalid()

@@ -36,6 +36,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_credential": (400, "The passkey response does not verify for this site."),
     "google_disabled": (503, "Google sign-in is not configured."),
     "not_ready": (503, "The database is unreachable."),
+    "headers_too_large": (431, "The request line and headers may be at most 32 KB."),
+    "request_timeout": (408, "The request headers did not arrive within 10 seconds."),
 }
 
 

@@ -431,6 +431,7 @@ PATHS: dict[str, Any] = {
                     "address_mismatch",
                     "invalid_signature",
                     "invalid_request",
+                    "rate_limited",
                     *MUTATION_ERRORS,
                 ),
             },

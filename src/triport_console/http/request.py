@@ -1,4 +1,8 @@
-"""A parsed view of one ASGI request: headers, cookies, client address, bounded JSON body."""
+"""A parsed view of one ASGI request: headers, cookies, bounded JSON body.
+
+Request heads are bounded by the HTTP server (`http/protocol.py`: 32 KB, 10 s), so every header
+here is read whole: a large Cookie header is never mistaken for "no cookie" (spec §1.6).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,21 @@ import orjson
 from ..errors import InvalidInput
 
 MAX_BODY = 4096
-MAX_COOKIE_HEADER = 8192  # larger Cookie headers are ignored whole: no cookie is trusted from them
 
 Scope = dict[str, Any]
 
 
 class Request:
-    __slots__ = ("_cookies", "_receive", "headers", "method", "path", "request_id", "scope")
+    __slots__ = (
+        "_conflicts",
+        "_cookies",
+        "_receive",
+        "headers",
+        "method",
+        "path",
+        "request_id",
+        "scope",
+    )
 
     def __init__(self, scope: Scope, receive: Any, request_id: str) -> None:
         self.scope = scope
@@ -24,24 +36,27 @@ class Request:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.request_id = request_id
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            if name in headers:
-                # Repeated Cookie headers (HTTP/2) join; for others the first one counts.
-                if name == "cookie":
-                    headers[name] += "; " + value
-                continue
-            headers[name] = value
-        self.headers = headers
+        self.headers = join_headers(scope["headers"])
         self._cookies: dict[str, str] | None = None
+        self._conflicts: frozenset[str] = frozenset()
 
     @property
     def cookies(self) -> dict[str, str]:
+        """Cookie name → value; a name sent with two different values is left out (see below)."""
         if self._cookies is None:
-            self._cookies = parse_cookie_header(self.headers.get("cookie", ""))
+            self._cookies, self._conflicts = parse_cookies(self.headers.get("cookie", ""))
         return self._cookies
+
+    @property
+    def cookie_conflicts(self) -> frozenset[str]:
+        """Names sent more than once with different values (cookie tossing, SECURITY.md)."""
+        if self._cookies is None:
+            _ = self.cookies
+        return self._conflicts
+
+    def cookie_values(self, name: str) -> list[str]:
+        """Every distinct value sent for `name`, in the order sent."""
+        return cookie_values(self.headers.get("cookie", ""), name)
 
     @property
     def query(self) -> dict[str, str]:
@@ -78,11 +93,25 @@ class Request:
         return value
 
 
-def parse_cookie_header(header: str) -> dict[str, str]:
-    """RFC 6265 cookie pairs; the first occurrence of a name wins, malformed pairs are skipped."""
-    cookies: dict[str, str] = {}
-    if not header or len(header) > MAX_COOKIE_HEADER:
-        return cookies
+def join_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header name → value, a repeated header's lines joined as RFC 9110 §5.3 says.
+
+    `a: 1` and `a: 2` mean `a: 1, 2`; Cookie lines join with "; " (RFC 9113 §8.2.3).
+    """
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            headers[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            headers[name] = value
+    return headers
+
+
+def _pairs(header: str) -> list[tuple[str, str]]:
+    """RFC 6265 cookie pairs in order; malformed pairs are skipped, quotes around a value go."""
+    pairs = []
     for pair in header.split(";"):
         name, sep, value = pair.partition("=")
         if not sep:
@@ -91,6 +120,37 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if name and name not in cookies:
-            cookies[name] = value
-    return cookies
+        if name:
+            pairs.append((name, value))
+    return pairs
+
+
+def parse_cookies(header: str) -> tuple[dict[str, str], frozenset[str]]:
+    """Cookies by name, and the names that came with conflicting values.
+
+    A repeated name with one value counts once. A name with two different values is ambiguous
+    (a sibling subdomain can plant a second `nl_session` with a longer Path, which the browser
+    sends first), so it is left out of the dict and reported, and no caller picks either value.
+    """
+    cookies: dict[str, str] = {}
+    conflicts: set[str] = set()
+    for name, value in _pairs(header):
+        seen = cookies.setdefault(name, value)
+        if seen != value:
+            conflicts.add(name)
+    for name in conflicts:
+        del cookies[name]
+    return cookies, frozenset(conflicts)
+
+
+def parse_cookie_header(header: str) -> dict[str, str]:
+    """The unambiguous cookies of a header (see `parse_cookies`)."""
+    return parse_cookies(header)[0]
+
+
+def cookie_values(header: str, name: str) -> list[str]:
+    values: list[str] = []
+    for pair_name, value in _pairs(header):
+        if pair_name == name and value not in values:
+            values.append(value)
+    return values

@@ -78,11 +78,15 @@ class AuthRoutes:
 
     async def logout(self, request: Request, _: dict[str, str]) -> Response:
         """Spec §2.1: the CSRF guard has run; revoke, and clear cookies only after the commit."""
-        token = request.cookies.get(SESSION)
-        if token:
+        if SESSION in request.cookie_conflicts:
+            tokens = [token for token in request.cookie_values(SESSION) if token]
+        else:
+            token = request.cookies.get(SESSION)
+            tokens = [token] if token else []
+        if tokens:
             try:
                 revoked = await self._sessions.logout(
-                    token, request.headers["x-csrf-token"], self._client_of(request)
+                    tokens, request.headers["x-csrf-token"], self._client_of(request)
                 )
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the

@@ -40,7 +40,7 @@ class WalletRoutes:
                 Guard.SIGN_IN,
                 "wallet_challenge",
             ),
-            Route("/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN),
+            Route("/v1/auth/wallet/verify", {"POST": self.verify}, Guard.SIGN_IN, "wallet_verify"),
         ]
 
     async def challenge(self, request: Request, _: dict[str, str]) -> Response:
@@ -103,7 +103,7 @@ class GoogleRoutes:
             )
             return self._to_login(error.redirect_code)
         response = redirect(flow.url)
-        for name, value in ((GOOGLE_STATE, flow.state), (GOOGLE_VERIFIER, flow.verifier)):
+        for name, value in ((GOOGLE_STATE, flow.state), (GOOGLE_VERIFIER, flow.verifier_cookie)):
             response.set_cookie(
                 self._cookies.set(
                     request, name, value, FLOW_COOKIE_SECONDS, http_only=True, path=GOOGLE_PATH

@@ -28,7 +28,18 @@ class Route:
 
     @property
     def allow(self) -> bytes:
-        return ", ".join(sorted(self.methods)).encode()
+        """The Allow header: HEAD wherever GET is allowed (spec §1.6)."""
+        methods = set(self.methods)
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(sorted(methods)).encode()
+
+    def handler(self, method: str) -> Handler | None:
+        """The handler for `method`; HEAD runs the GET handler (the body is dropped on sending)."""
+        found = self.methods.get(method)
+        if found is None and method == "HEAD":
+            return self.methods.get("GET")
+        return found
 
 
 class Router:

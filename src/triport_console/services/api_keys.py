@@ -190,7 +190,7 @@ class ApiKeyService:
         return IssuedKey(rotated, secret, replaces=old.id)
 
     async def authenticate_key(
-        self, secret: str, now: datetime | None = None
+        self, secret: str | None, now: datetime | None = None
     ) -> tuple[ApiKey, User] | None:
         """The RPC data plane's check: the active key a presented secret belongs to, and its owner.
 
@@ -199,8 +199,8 @@ class ApiKeyService:
         `last_used_at` at most once per TOUCH_INTERVAL per key; that bookkeeping is best effort,
         so a database that cannot take writes still authenticates keys.
         """
-        if not _SECRET.fullmatch(secret):
-            return None
+        if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
+            return None  # a missing header (None) or a non-string is no key, never a TypeError
         found = await self._store.find_active_key(sha256(secret))
         if found is None:
             return None

@@ -7,6 +7,8 @@ import re
 import uuid
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
+
 from ..config import Settings
 from ..errors import DeliveryFailed, InvalidInput, RateLimited, StoreUnavailable
 from ..mail import Mailer
@@ -19,20 +21,43 @@ CODE_LIFETIME = timedelta(minutes=10)
 RATE_WINDOW = timedelta(hours=1)
 MAX_WRONG_CODES = 5
 
-# Deliberately plain: one @, no spaces or control characters, a dotted domain, RFC 5321 lengths.
+# Spec §2.3 (revised): one plain mailbox. After email-validator has checked the RFC 5321/5322
+# syntax, lengths and the domain, this is the belt to its braces: printable ASCII in a dot-atom
+# local part (no quotes, comments, brackets, commas, colons, whitespace or controls), one @, and
+# a dotted domain of letters, digits and hyphens (IDNs in their xn-- form).
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_EMAIL = re.compile(rf"[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
+_PLAIN_MAILBOX = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 _CODE = re.compile(r"[0-9]{6}")
 
 
 def normalise_email(value: object) -> str:
-    """Trim and lower-case first, then validate: the rate limit counts the normalised form."""
+    """Trim and lower-case first, then validate: the rate limit counts the normalised form.
+
+    The result is the one mailbox the code is mailed to, in ASCII (an internationalised domain in
+    its xn-- form, so both spellings share one 5-per-hour limit). Anything that is not exactly one
+    plain `local@domain` (display names, comments, quoted or bracketed parts, lists) is refused.
+    """
     if not isinstance(value, str):
         raise InvalidInput("invalid_email", "email must be a string")
     email = value.strip().lower()
-    if len(email) > 254 or not _EMAIL.fullmatch(email):
+    try:
+        checked = validate_email(
+            email,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            allow_empty_local=False,
+        )
+    except EmailNotValidError:
+        raise InvalidInput("invalid_email", "email is not a valid address") from None
+    mailbox = (checked.ascii_email or "").lower()
+    local = mailbox.partition("@")[0]
+    if len(mailbox) > 254 or len(local) > 64 or not _PLAIN_MAILBOX.fullmatch(mailbox):
         raise InvalidInput("invalid_email", "email is not a valid address")
-    return email
+    return mailbox
 
 
 def parse_request_id(value: object) -> str:

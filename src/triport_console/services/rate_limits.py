@@ -27,7 +27,9 @@ def client_key(address: str | None) -> str:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
-        return _UNKNOWN  # not an address (e.g. a proxy sent garbage): all such share one bucket
+        # Not reached from the edge, which parses addresses (http/client_address.py) and falls
+        # back to the peer; kept so that a caller passing garbage still gets a key, not an error.
+        return _UNKNOWN
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)

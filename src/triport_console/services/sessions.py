@@ -6,6 +6,7 @@ hash, and the CSRF token is bound to the row by its hash too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import Callable
@@ -179,21 +180,43 @@ class SessionService:
             raise SessionNotLive()
         return expires_at
 
-    async def logout(self, token: str, csrf_token: str, client: ClientInfo = NO_CLIENT) -> bool:
-        """Revoke the session; True if a live row was revoked now, False if none was live.
+    async def logout(
+        self, tokens: list[str], csrf_token: str, client: ClientInfo = NO_CLIENT
+    ) -> int:
+        """Revoke every presented session bound to `csrf_token`; returns how many were live.
 
-        Returns only after the revoke (and its `signed_out` event) is committed; a store failure
-        propagates as StoreUnavailable, which the edge answers with `logout_failed` and no
-        cookie change.
+        Normally one token; a request carrying tossed cookies (two `nl_session` values) presents
+        several, and all of them are tried, concurrently. Returns only after every revoke (and
+        its `signed_out` event) is committed; a store failure propagates as StoreUnavailable
+        (the edge answers `logout_failed`, no cookie change), and a live row bound to another
+        CSRF token raises CsrfInvalid after the others are done, so a 200 always means no
+        presented session is live.
         """
-        if not looks_like_token(token):
-            return False
-        outcome = await self._store.revoke_session(
-            sha256(token), sha256(csrf_token), utcnow(), client
+        candidates = [token for token in tokens if looks_like_token(token)]
+        if not candidates:
+            return 0
+        now = utcnow()
+        csrf_hash = sha256(csrf_token)
+        if len(candidates) == 1:  # the usual case: no task per revoke on the hot path
+            outcome = await self._store.revoke_session(
+                sha256(candidates[0]), csrf_hash, now, client
+            )
+            if outcome is RevokeOutcome.CSRF_UNBOUND:
+                raise CsrfInvalid()
+            return int(outcome is RevokeOutcome.REVOKED)
+        outcomes = await asyncio.gather(
+            *[
+                self._store.revoke_session(sha256(token), csrf_hash, now, client)
+                for token in candidates
+            ],
+            return_exceptions=True,
         )
-        if outcome is RevokeOutcome.CSRF_UNBOUND:
+        for result in outcomes:
+            if isinstance(result, BaseException):
+                raise result
+        if RevokeOutcome.CSRF_UNBOUND in outcomes:
             raise CsrfInvalid()
-        return outcome is RevokeOutcome.REVOKED
+        return sum(result is RevokeOutcome.REVOKED for result in outcomes)
 
     async def revoke_all(self, email: str) -> int:
         """The operator's command: every live session of the user ends (reason `admin`)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import os
 import queue
 import sqlite3
 import threading
@@ -137,6 +138,14 @@ def _passkey(row: tuple[Any, ...]) -> Passkey:
     )
 
 
+def create_private(path: str) -> None:
+    """Create the database file owner-only (0600) before SQLite does; SQLite then gives the
+    -wal and -shm files the same mode. An existing file keeps the mode its operator chose."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def connect(path: str, timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -159,6 +168,11 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_result(result)
     else:
         future.set_exception(error)
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(StoreUnavailable("the database writer did not answer in time"))
 
 
 def _begin_immediate(conn: sqlite3.Connection, deadline: float) -> None:
@@ -200,10 +214,20 @@ class GroupCommitWriter:
         self._thread.join(timeout=10)
 
     async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Queue `operation`; its result once committed, or StoreUnavailable.
+
+        The wait is bounded: past twice TRIPORT_DB_TIMEOUT (plus a second for the fsync) the
+        caller gets StoreUnavailable even if the writer is stuck, and a commit that still lands
+        later is harmless (a logout retried after `logout_failed` then finds nothing live).
+        """
         assert self._loop is not None
         future: asyncio.Future[T] = self._loop.create_future()
         self._jobs.put(_Job(operation, future, time.monotonic() + self._timeout))
-        return await future
+        expiry = self._loop.call_later(2 * self._timeout + 1.0, _expire, future)
+        try:
+            return await future
+        finally:
+            expiry.cancel()
 
     def _run(self) -> None:
         conn = connect(self._path, self._timeout)
@@ -213,18 +237,34 @@ class GroupCommitWriter:
                 if job is None:
                     return
                 batch = [job]
+                stop = False
                 while len(batch) < _MAX_BATCH:
                     try:
                         more = self._jobs.get_nowait()
                     except queue.Empty:
                         break
                     if more is None:
-                        self._commit(conn, batch)
-                        return
+                        stop = True
+                        break
                     batch.append(more)
-                self._commit(conn, batch)
+                self._commit_guarded(conn, batch)
+                if stop:
+                    return
         finally:
             conn.close()
+
+    def _commit_guarded(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        """`_commit`, and whatever goes wrong in it, this thread lives on for the next batch."""
+        try:
+            self._commit(conn, batch)
+        except BaseException as exc:
+            # Futures already answered stay answered (`_settle` skips them); the rest fail.
+            if conn.in_transaction:
+                with contextlib.suppress(Exception):
+                    conn.execute("ROLLBACK")
+            self._fail(batch, f"writer failed: {type(exc).__name__}")
+            if not isinstance(exc, Exception):
+                raise
 
     def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
         assert self._loop is not None
@@ -254,10 +294,14 @@ class GroupCommitWriter:
                 conn.execute("SAVEPOINT job")
                 try:
                     result = job.operation(conn)
-                except (DomainError, sqlite3.Error, ValueError) as exc:
+                except Exception as exc:  # any failure of one operation is that operation's alone
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    failure = exc if isinstance(exc, DomainError) else StoreUnavailable(str(exc))
+                    failure = (
+                        exc
+                        if isinstance(exc, DomainError)
+                        else StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
+                    )
                     outcomes.append((job, None, failure))
                 else:
                     conn.execute("RELEASE job")
@@ -294,7 +338,7 @@ class SQLiteStore(Store):
 
     def migrate(self) -> list[int]:
         """Apply pending migrations under the write lock; returns the versions applied."""
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(self._path)
         conn = connect(self._path, max(self._timeout, 30.0))
         applied = []
         try:
