@@ -7,11 +7,8 @@ its cookies explicitly, so a response's clearing cookies cannot hide a still-liv
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
-import subprocess
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.harness import TEST_SECRET, ServerProcess, SmtpSink, age_session, run_sql
+from tests.cli.test_cli import cli
+from tests.support.harness import ServerProcess, SmtpSink, age_session, run_sql
 from tests.support.http import assert_envelope, session_headers, set_cookies
 from tests.support.sessions import Credentials, sign_in_one
 
@@ -352,17 +350,8 @@ def test_the_operators_revoke_sessions_command_reason_is_admin(
     address = new_address()
     one, _ = sign_in_as(server, smtp_sink, address)
     two, _ = sign_in_as(server, smtp_sink, address)
-    result = subprocess.run(
-        [sys.executable, "-m", "triport_console", "revoke-sessions", "--email", address],
-        env={
-            **os.environ,
-            "TRIPORT_DATABASE_URL": server.database_url,
-            "TRIPORT_SECRET_KEY": TEST_SECRET,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = cli(
+        "revoke-sessions", "--email", address, env={"TRIPORT_DATABASE_URL": server.database_url}
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "revoked 2 session(s)"

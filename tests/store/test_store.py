@@ -116,11 +116,13 @@ def test_many_concurrent_revokes_all_commit(database_url):
 def test_one_user_per_identity_and_email_links_providers(database_url):
     async def scenario(store: Store) -> None:
         who = identity()
-        first = await store.sign_in(who, new_session())
-        again = await store.sign_in(who, new_session())
-        linked = await store.sign_in(
-            Identity("google", "sub-" + secrets.token_hex(4), email=who.email), new_session()
-        )
+        first = (await store.sign_in(who, new_session())).user
+        again = (await store.sign_in(who, new_session())).user
+        linked = (
+            await store.sign_in(
+                Identity("google", "sub-" + secrets.token_hex(4), email=who.email), new_session()
+            )
+        ).user
         assert first.id == again.id == linked.id
         assert first.provider == "email"
 
@@ -131,6 +133,6 @@ def test_concurrent_first_sign_ins_of_one_address_meet_on_one_user(database_url)
     async def scenario(store: Store) -> None:
         who = identity()
         users = await asyncio.gather(*(store.sign_in(who, new_session()) for _ in range(10)))
-        assert len({user.id for user in users}) == 1
+        assert len({signed_in.user.id for signed_in in users}) == 1
 
     run(database_url, scenario)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import StoreUnavailable
 from ..logs import JsonLog
-from ..models import ClientInfo
+from ..models import ClientInfo, LiveSession
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
 from ..services.sessions import (
@@ -28,6 +28,27 @@ from .views import key_json, user_json
 
 # How the edge describes a request's client (address and user agent) for sessions and events.
 ClientOf = Callable[[Request], ClientInfo]
+
+
+async def request_session(
+    sessions: SessionService, request: Request, client_of: ClientOf
+) -> LiveSession:
+    """The live session a request's cookie names; its use is recorded (`last_seen_at`)."""
+    return await sessions.authenticate(
+        request.cookies.get(SESSION), client=lambda: client_of(request)
+    )
+
+
+async def mutation_session(
+    sessions: SessionService, request: Request, client_of: ClientOf
+) -> LiveSession:
+    """For POST/DELETE: the edge has checked cookie == header and Origin; this checks the
+    session binding (the header's hash is the one on the row)."""
+    return await sessions.authenticate_mutation(
+        request.cookies.get(SESSION),
+        request.headers.get("x-csrf-token", ""),
+        lambda: client_of(request),
+    )
 
 
 def sign_in_context(

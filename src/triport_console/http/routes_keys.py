@@ -6,10 +6,9 @@ from ..logs import JsonLog
 from ..models import LiveSession
 from ..services.api_keys import ApiKeyService
 from ..services.sessions import SessionService
-from .cookies import SESSION
 from .request import Request
 from .responses import Response, json_response, ok
-from .routes_auth import ClientOf
+from .routes_auth import ClientOf, mutation_session, request_session
 from .routing import Route
 from .views import key_json
 
@@ -31,17 +30,10 @@ class KeyRoutes:
         ]
 
     async def _mutation_session(self, request: Request) -> LiveSession:
-        """The edge has checked cookie == header and Origin; this checks the session binding."""
-        return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION),
-            request.headers.get("x-csrf-token", ""),
-            lambda: self._client_of(request),
-        )
+        return await mutation_session(self._sessions, request, self._client_of)
 
     async def list_keys(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._sessions.authenticate(
-            request.cookies.get(SESSION), client=lambda: self._client_of(request)
-        )
+        session = await request_session(self._sessions, request, self._client_of)
         keys = await self._keys.list_keys(session.user.id)
         return json_response(200, {"keys": [key_json(key) for key in keys]})
 

@@ -7,11 +7,11 @@ from ..logs import JsonLog
 from ..models import LiveSession
 from ..services.activity import ActivityService
 from ..services.sessions import SessionService
-from .cookies import SESSION, CookiePolicy
+from .cookies import CookiePolicy
 from .error_codes import error_response
 from .request import Request
 from .responses import Response, json_response, ok
-from .routes_auth import ClientOf
+from .routes_auth import ClientOf, mutation_session, request_session
 from .routing import Route
 from .views import event_json, session_json
 
@@ -40,17 +40,10 @@ class SessionRoutes:
         ]
 
     async def _session(self, request: Request) -> LiveSession:
-        return await self._sessions.authenticate(
-            request.cookies.get(SESSION), client=lambda: self._client_of(request)
-        )
+        return await request_session(self._sessions, request, self._client_of)
 
     async def _mutation_session(self, request: Request) -> LiveSession:
-        """The edge has checked cookie == header and Origin; this checks the session binding."""
-        return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION),
-            request.headers.get("x-csrf-token", ""),
-            lambda: self._client_of(request),
-        )
+        return await mutation_session(self._sessions, request, self._client_of)
 
     async def list_sessions(self, request: Request, _: dict[str, str]) -> Response:
         current = await self._session(request)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-import ua_parser
-
 from ..models import ClientInfo
 
 MAX_USER_AGENT = 512
@@ -62,6 +60,10 @@ def device_label(user_agent: str | None) -> str | None:
     """A short label such as "Chrome on macOS", or None when the parser knows neither part."""
     if not user_agent:
         return None
+    # Imported (and its rules compiled) on the first label, not at start: only the session
+    # and activity lists need it, and every worker would otherwise pay for it while starting.
+    import ua_parser
+
     parsed = ua_parser.parse(user_agent)
     browser = parsed.user_agent.family if parsed.user_agent else None
     system = parsed.os.family if parsed.os else None

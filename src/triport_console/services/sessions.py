@@ -132,15 +132,18 @@ class SessionService:
         session = await self._store.find_live_session(token_hash, now)
         if session is None:
             raise SessionNotLive(await self._end_reason(token_hash, now))
-        stale_before = now - TOUCH_INTERVAL
-        if client is not None and (
-            session.last_seen_at is None or session.last_seen_at < stale_before
-        ):
-            # Bookkeeping, not the request's purpose: a database that cannot take writes
-            # still serves reads, exactly as before this column existed.
-            with contextlib.suppress(StoreUnavailable):
-                await self._store.touch_session(token_hash, now, stale_before, client().ip)
+        if client is not None:
+            await self._touch(session, now, client)
         return session
+
+    async def _touch(self, session: LiveSession, now: datetime, client: ClientSource) -> None:
+        stale_before = now - TOUCH_INTERVAL
+        if session.last_seen_at is not None and session.last_seen_at >= stale_before:
+            return  # the usual case: a read, no write
+        # Bookkeeping, not the request's purpose: a database that cannot take writes still
+        # serves reads, exactly as before this column existed.
+        with contextlib.suppress(StoreUnavailable):
+            await self._store.touch_session(session.token_hash, now, stale_before, client().ip)
 
     async def _end_reason(self, token_hash: bytes, now: datetime) -> str | None:
         """Spec §2.10's `reason` for a known token; read only on the way to a 401."""
@@ -153,10 +156,16 @@ class SessionService:
     async def authenticate_mutation(
         self, token: str | None, csrf_token: str, client: ClientSource | None = None
     ) -> LiveSession:
-        """A live session whose bound CSRF hash matches the header (already equal to the cookie)."""
-        session = await self.authenticate(token, client=client)
+        """A live session whose bound CSRF hash matches the header (already equal to the cookie).
+
+        Its use is recorded only once the binding holds: a refused request leaves no trace.
+        """
+        now = utcnow()
+        session = await self.authenticate(token, now)
         if not csrf_bound(session, csrf_token):
             raise CsrfInvalid()
+        if client is not None:
+            await self._touch(session, now, client)
         return session
 
     async def check_binding(self, token: str, csrf_token: str) -> None:
