@@ -6,10 +6,9 @@ from ..logs import JsonLog
 from ..models import LiveSession, Passkey
 from ..services.passkeys import PasskeyService
 from ..services.sessions import SessionService
-from .cookies import SESSION
 from .request import Request
 from .responses import Response, json_response, ok
-from .routes_auth import ClientOf, body_sign_in_context
+from .routes_auth import ClientOf, body_sign_in_context, mutation_session, request_session
 from .routes_sign_in import SignedIn
 from .routing import Guard, Route
 from .views import timestamp
@@ -61,17 +60,10 @@ class PasskeyRoutes:
         ]
 
     async def _mutation_session(self, request: Request) -> LiveSession:
-        """The edge has checked cookie == header and Origin; this checks the session binding."""
-        return await self._sessions.authenticate_mutation(
-            request.cookies.get(SESSION),
-            request.headers.get("x-csrf-token", ""),
-            lambda: self._client_of(request),
-        )
+        return await mutation_session(self._sessions, request, self._client_of)
 
     async def list_passkeys(self, request: Request, _: dict[str, str]) -> Response:
-        session = await self._sessions.authenticate(
-            request.cookies.get(SESSION), client=lambda: self._client_of(request)
-        )
+        session = await request_session(self._sessions, request, self._client_of)
         passkeys = await self._passkeys.list_passkeys(session.user)
         return json_response(200, {"passkeys": [passkey_json(p) for p in passkeys]})
 
