@@ -12,8 +12,17 @@ import type {
   RequestOptionsJSON,
 } from "./types.js";
 
-/** Where credentials come from: `navigator.credentials` by default. */
-export type CredentialsSource = Pick<CredentialsContainer, "create" | "get">;
+/**
+ * Where credentials come from: `navigator.credentials` by default. Typed structurally (no DOM
+ * types in the package's declarations, so Node.js projects without the DOM lib compile).
+ */
+export interface CredentialsSource {
+  create(options: { publicKey: object }): Promise<unknown>;
+  get(options: { publicKey: object }): Promise<unknown>;
+}
+
+/** The options `navigator.credentials.create()` / `get()` take: the JSON with ArrayBuffers. */
+export type PublicKeyOptions = Record<string, unknown> & { challenge: ArrayBuffer };
 
 /** Why a ceremony did not produce a credential, in words (the browser's DOMException is `cause`). */
 export class PasskeyCeremonyError extends Error {
@@ -44,17 +53,17 @@ export function bufferToBase64url(buffer: ArrayBuffer | ArrayBufferView): string
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function descriptors(list: CredentialDescriptorJSON[] | undefined): PublicKeyCredentialDescriptor[] {
+function descriptors(list: CredentialDescriptorJSON[] | undefined): object[] {
   return (list ?? []).map((item) => ({
     type: item.type,
     id: base64urlToBuffer(item.id),
-    ...(item.transports ? { transports: item.transports as AuthenticatorTransport[] } : {}),
+    ...(item.transports ? { transports: item.transports } : {}),
   }));
 }
 
 interface Level3Static {
-  parseCreationOptionsFromJSON?: (json: CreationOptionsJSON) => PublicKeyCredentialCreationOptions;
-  parseRequestOptionsFromJSON?: (json: RequestOptionsJSON) => PublicKeyCredentialRequestOptions;
+  parseCreationOptionsFromJSON?: (json: CreationOptionsJSON) => PublicKeyOptions;
+  parseRequestOptionsFromJSON?: (json: RequestOptionsJSON) => PublicKeyOptions;
 }
 
 function level3(): Level3Static {
@@ -62,22 +71,22 @@ function level3(): Level3Static {
   return (found ?? {}) as Level3Static;
 }
 
-export function creationOptionsFromJSON(json: CreationOptionsJSON): PublicKeyCredentialCreationOptions {
+export function creationOptionsFromJSON(json: CreationOptionsJSON): PublicKeyOptions {
   const native = level3().parseCreationOptionsFromJSON;
   if (native) return native(json);
   return {
-    ...(json as unknown as PublicKeyCredentialCreationOptions),
+    ...json,
     challenge: base64urlToBuffer(json.challenge),
     user: { ...json.user, id: base64urlToBuffer(json.user.id) },
     excludeCredentials: descriptors(json.excludeCredentials),
   };
 }
 
-export function requestOptionsFromJSON(json: RequestOptionsJSON): PublicKeyCredentialRequestOptions {
+export function requestOptionsFromJSON(json: RequestOptionsJSON): PublicKeyOptions {
   const native = level3().parseRequestOptionsFromJSON;
   if (native) return native(json);
   return {
-    ...(json as unknown as PublicKeyCredentialRequestOptions),
+    ...json,
     challenge: base64urlToBuffer(json.challenge),
     allowCredentials: descriptors(json.allowCredentials),
   };
@@ -88,7 +97,8 @@ interface MaybeJSON {
 }
 
 /** The credential as the server takes it: `toJSON()` where the browser has it, else by hand. */
-export function credentialToJSON(credential: PublicKeyCredential): RegistrationResponseJSON | AuthenticationResponseJSON {
+export function credentialToJSON(value: unknown): RegistrationResponseJSON | AuthenticationResponseJSON {
+  const credential = value as PublicKeyCredential;
   const own = (credential as unknown as MaybeJSON).toJSON;
   if (typeof own === "function") return own.call(credential) as RegistrationResponseJSON;
   const common = {
@@ -133,8 +143,8 @@ export function browserCredentials(source?: CredentialsSource): CredentialsSourc
 }
 
 /** Runs `create()` or `get()` and turns a browser refusal into a `PasskeyCeremonyError`. */
-export async function runCeremony(run: () => Promise<Credential | null>, creating: boolean): Promise<PublicKeyCredential> {
-  let credential: Credential | null;
+export async function runCeremony(run: () => Promise<unknown>, creating: boolean): Promise<unknown> {
+  let credential: unknown;
   try {
     credential = await run();
   } catch (error) {
@@ -154,6 +164,8 @@ export async function runCeremony(run: () => Promise<Credential | null>, creatin
     }
     throw new PasskeyCeremonyError("failed", `The passkey request failed (${name ?? "unknown error"}).`, error);
   }
-  if (credential === null) throw new PasskeyCeremonyError("cancelled", "No passkey was returned.");
-  return credential as PublicKeyCredential;
+  if (credential === null || credential === undefined) {
+    throw new PasskeyCeremonyError("cancelled", "No passkey was returned.");
+  }
+  return credential;
 }
