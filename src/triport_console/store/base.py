@@ -82,7 +82,7 @@ _PURGE_ROWS = {
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
     PurgeTarget.PASSKEY_CHALLENGES: ("challenge_hash", "expires_at < {cutoff}"),
-    PurgeTarget.ACTIVITY_EVENTS: ("id", "at < {cutoff}"),
+    PurgeTarget.ACTIVITY_EVENTS: ("(user_id, at, id)", "at < {cutoff}"),
 }
 
 

@@ -428,18 +428,21 @@ class SQLiteStore(Store):
         at = ts(now)
 
         def revoke(conn: sqlite3.Connection) -> RevokeOutcome:
-            revoked = conn.execute(
+            updated = conn.execute(
                 "UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out' "
                 "WHERE token_hash = ? AND revoked_at IS NULL "
-                "AND (csrf_hash = ? OR expires_at <= ?) "
-                "RETURNING id, user_id, provider, expires_at > ?",
-                (at, token_hash, csrf_hash, at, at),
-            ).fetchall()
-            if revoked:
-                session_id, user_id, provider, was_live = revoked[0]
-                if was_live:
-                    event = NewEvent("signed_out", now, client, provider, session_id)
-                    record_event(conn, user_id, event)
+                "AND (csrf_hash = ? OR expires_at <= ?)",
+                (at, token_hash, csrf_hash, at),
+            ).rowcount
+            if updated:
+                # The `signed_out` event, for a row that was live, read from the row just
+                # revoked (by primary key, on the page the UPDATE has just written).
+                conn.execute(
+                    "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, "
+                    "provider, session_id) SELECT ?, user_id, 'signed_out', ?, ?, ?, provider, id "
+                    "FROM sessions WHERE token_hash = ? AND expires_at > ?",
+                    (str(uuid.uuid4()), at, client.ip, client.user_agent, token_hash, at),
+                )
                 return RevokeOutcome.REVOKED
             still_live = conn.execute(
                 "SELECT 1 FROM sessions WHERE token_hash = ? AND revoked_at IS NULL "

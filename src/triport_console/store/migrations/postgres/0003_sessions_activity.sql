@@ -18,9 +18,6 @@ ALTER TABLE sessions
     ADD CONSTRAINT sessions_provider_check
         CHECK (provider IN ('email', 'google', 'wallet', 'passkey'));
 CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
--- The user's live sessions, newest first (GET /v1/auth/sessions, revoke-others).
-DROP INDEX sessions_by_user;
-CREATE INDEX sessions_by_user ON sessions (user_id, created_at DESC) WHERE revoked_at IS NULL;
 
 CREATE TABLE activity_events (
     id         uuid PRIMARY KEY,

@@ -34,13 +34,15 @@ FROM sessions;
 DROP TABLE sessions;
 ALTER TABLE sessions_0003 RENAME TO sessions;
 CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
--- The user's live sessions, newest first (GET /v1/auth/sessions, revoke-others).
-CREATE INDEX sessions_by_user ON sessions (user_id, created_at DESC) WHERE revoked_at IS NULL;
+-- As before: an index that a revoke does not change, so logout writes no page for it.
+CREATE INDEX sessions_by_user ON sessions (user_id);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX sessions_by_revocation ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 
+-- Clustered by (user, time): one user's events newest first, paged by (at, id) keyset cursors,
+-- are one range of the table, and an insert writes the table and the `at` index only.
 CREATE TABLE activity_events (
-    id         TEXT PRIMARY KEY,
+    id         TEXT NOT NULL,
     user_id    TEXT NOT NULL REFERENCES users (id),
     type       TEXT NOT NULL CHECK (type IN ('signed_in', 'signed_out', 'session_revoked',
                    'signed_out_everywhere', 'key_created', 'key_rotated', 'key_revoked',
@@ -51,9 +53,8 @@ CREATE TABLE activity_events (
     provider   TEXT CHECK (provider IN ('email', 'google', 'wallet', 'passkey')),
     session_id TEXT,
     key_id     TEXT,
-    passkey_id TEXT
+    passkey_id TEXT,
+    PRIMARY KEY (user_id, at, id)
 ) WITHOUT ROWID;
--- One user's events newest first, paged by (at, id) keyset cursors.
-CREATE INDEX activity_by_user ON activity_events (user_id, at DESC, id DESC);
 -- The retention purge.
 CREATE INDEX activity_by_time ON activity_events (at);
