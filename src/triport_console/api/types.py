@@ -153,6 +153,46 @@ class CreateKeyRequest(Struct):
     ] = None
 
 
+class PasskeyRegisterRequest(Struct):
+    # `Any`, not a dict: a credential of another JSON type is the service's `invalid_credential`
+    # (py_webauthn parses it), the same code as one that does not verify.
+    credential: Annotated[
+        Any,
+        field(
+            ErrorCode.INVALID_CREDENTIAL,
+            "RegistrationResponseJSON (PublicKeyCredential.toJSON())",
+            type="object",
+        ),
+    ]
+    name: Annotated[
+        str | None,
+        field(
+            ErrorCode.INVALID_NAME,
+            'A label for the passkey; trimmed; omitted or null → "Passkey"',
+            minLength=1,
+            maxLength=MAX_KEY_NAME,
+        ),
+    ] = None
+
+
+class PasskeySignInRequest(Struct):
+    credential: Annotated[
+        Any,
+        field(
+            ErrorCode.INVALID_CREDENTIAL,
+            "AuthenticationResponseJSON (PublicKeyCredential.toJSON())",
+            type="object",
+        ),
+    ]
+    sign_out_others: Annotated[
+        bool | None,
+        field(
+            ErrorCode.INVALID_REQUEST,
+            "true: end every other live session of the user in the same transaction (spec 2.9)",
+        ),
+    ] = None
+
+
 # Response bodies -----------------------------------------------------------------------------
 class Ok(Struct):
     """Done."""
@@ -245,6 +285,40 @@ class RotatedKey(Struct):
     old_id: Uuid
     new: Key
     raw: RawKey
+
+
+class Passkey(Struct):
+    """A WebAuthn passkey of the user (never its credential id or public key)."""
+
+    id: Uuid
+    name: str
+    created_at: Timestamp
+    last_used_at: Annotated[str | None, doc("RFC 3339 UTC with Z; null until first used")]
+
+
+class PasskeyList(Struct):
+    """The passkeys, newest first."""
+
+    passkeys: list[Passkey]
+
+
+class AddedPasskey(Struct):
+    """The passkey just added."""
+
+    passkey: Passkey
+
+
+class PasskeyOptions(Struct):
+    """WebAuthn options for the browser (binary fields base64url); the challenge is
+    single-use and valid 5 minutes."""
+
+    options: Annotated[
+        dict[str, Any],
+        doc(
+            "PublicKeyCredentialCreationOptionsJSON (registration) or "
+            "PublicKeyCredentialRequestOptionsJSON (sign-in)"
+        ),
+    ]
 
 
 class Session(Struct):
