@@ -26,7 +26,7 @@ let pageOrigin: string;
 let apiUrl: string;
 
 before(async () => {
-  site = await StaticSite.start(join(packageDir, "dist"), join(packageDir, "node_modules"));
+  site = await StaticSite.start(join(packageDir, "dist", "esm"), join(packageDir, "node_modules"));
   pageOrigin = asLocalhost(site.origin);
   harness = await Harness.start({ TRIPORT_ALLOWED_ORIGINS: pageOrigin, TRIPORT_CONSOLE_URL: pageOrigin });
   apiUrl = asLocalhost(harness.baseUrl);

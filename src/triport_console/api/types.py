@@ -66,6 +66,16 @@ RawKey = Annotated[
 
 
 # Request bodies ------------------------------------------------------------------------------
+# Every sign-in's optional flag; `null` means no.
+SignOutOthers = Annotated[
+    bool | None,
+    field(
+        ErrorCode.INVALID_REQUEST,
+        "true: end every other live session of the user in the same transaction (spec 2.9)",
+    ),
+]
+
+
 class EmailStartRequest(Struct):
     email: Annotated[
         str,
@@ -88,13 +98,7 @@ class EmailVerifyRequest(Struct):
             ErrorCode.INVALID_CODE, "The 6 digits from the email", pattern=f"^{LOGIN_CODE_PATTERN}$"
         ),
     ]
-    sign_out_others: Annotated[
-        bool | None,
-        field(
-            ErrorCode.INVALID_REQUEST,
-            "true: end every other live session of the user in the same transaction (spec 2.9)",
-        ),
-    ] = None
+    sign_out_others: SignOutOthers = None
 
 
 _ADDRESS = "EVM: 0x + 40 hex digits, any case. Solana: a base58 public key (32 bytes)"
@@ -118,13 +122,7 @@ class WalletVerifyRequest(Struct):
             "message bytes as hex, base58 or base64 (standard or URL-safe, padding optional)",
         ),
     ]
-    sign_out_others: Annotated[
-        bool | None,
-        field(
-            ErrorCode.INVALID_REQUEST,
-            "true: end every other live session of the user in the same transaction (spec 2.9)",
-        ),
-    ] = None
+    sign_out_others: SignOutOthers = None
 
 
 ScopeName = Annotated[str, Meta(extra_json_schema={"enum": sorted(SCOPES)})]
@@ -184,13 +182,7 @@ class PasskeySignInRequest(Struct):
             type="object",
         ),
     ]
-    sign_out_others: Annotated[
-        bool | None,
-        field(
-            ErrorCode.INVALID_REQUEST,
-            "true: end every other live session of the user in the same transaction (spec 2.9)",
-        ),
-    ] = None
+    sign_out_others: SignOutOthers = None
 
 
 # Response bodies -----------------------------------------------------------------------------

@@ -66,9 +66,9 @@ class CodeResult:
 
 
 class PasskeyRemoval(enum.Enum):
-    REMOVED = "removed"  # the user's live passkey was removed by this call
-    ALREADY_REMOVED = "already_removed"  # the user's passkey, removed before: still a success
-    NOT_FOUND = "not_found"  # no such passkey, or another user's
+    REMOVED = enum.auto()  # the user's live passkey was removed by this call
+    ALREADY_REMOVED = enum.auto()  # the user's passkey, removed before: still a success
+    NOT_FOUND = enum.auto()  # no such passkey, or another user's (the service's not_found)
 
 
 class PurgeTarget(enum.Enum):
