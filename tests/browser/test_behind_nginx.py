@@ -10,6 +10,7 @@ import re
 import secrets
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -124,12 +125,21 @@ def test_per_client_limits_key_on_the_address_nginx_saw(deployment: Deployment) 
         assert forged.status_code == 429
         # Another client behind the same proxy has its own allowance.
         assert second.post(path, json=body).status_code == 200
-    records = [
-        record
-        for instance in deployment.instances
-        for record in instance.log_records()
-        if record["event"] == "request" and record["path"] == "/v1/auth/wallet/challenge"
-    ]
+    # The request line is written once the response has gone out, so the last one may still be
+    # on its way to the log file when the client already has its answer: wait for it, bounded.
+    expected = CHALLENGES_PER_CLIENT + 3
+    deadline = time.monotonic() + 10
+    while True:
+        records = [
+            record
+            for instance in deployment.instances
+            for record in instance.log_records()
+            if record["event"] == "request" and record["path"] == "/v1/auth/wallet/challenge"
+        ]
+        if len(records) >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(records) == expected
     assert {r["client"] for r in records} == {"127.0.0.2", "127.0.0.3"}
 
 
