@@ -71,6 +71,12 @@ def test_disk_full_fails_cleanly_and_recovers(small_filesystem: Path, smtp_sink:
     tally: Counter[str] = Counter()
     try:
         sessions = sign_in_many(server.base_url, smtp_sink, 60, threads=4)
+        # Empty the WAL first: SQLite reuses a WAL file's bytes from its start, so writes that fit
+        # in a WAL grown by the sign-ins would still commit (truly) on a full disk, and the
+        # fault would not happen. A TRUNCATE checkpoint from a second connection leaves none.
+        with sqlite3.connect(small_filesystem / "triport.db") as conn:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0
         filler = _fill(small_filesystem)
         assert os.statvfs(small_filesystem).f_bavail == 0
         with httpx.Client(base_url=server.base_url, timeout=15) as http:
