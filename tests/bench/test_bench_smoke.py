@@ -28,7 +28,7 @@ from tests.support.harness import (
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from loadgen import OURS_COOKIES, LoadShape, ensure_wrk, run_wrk  # noqa: E402
+from loadgen import OURS_API, LoadShape, ensure_wrk, run_wrk  # noqa: E402
 from pools import write_pools  # noqa: E402
 from report import Checks, Measurement, evaluate  # noqa: E402
 from seeding import Database, revoked_sessions  # noqa: E402
@@ -127,7 +127,7 @@ def test_answers_that_did_no_work_count_as_errors_not_speed(
             mode,
             unknown_sessions,
             "t",
-            OURS_COOKIES,
+            OURS_API,
             1,
             LoadShape(connections=4, threads=2),
             server.process.pid,
