@@ -63,7 +63,6 @@ from loadgen import (  # noqa: E402
     MailSink,
     ensure_wrk,
     run_wrk,
-    warm_up,
 )
 from report import (  # noqa: E402
     EXPECTED_CLASSES,
@@ -227,6 +226,7 @@ class Target:
     reset: Callable[[], None] | None = None
     rates: dict[str, float] = field(default_factory=dict)  # best req/s seen, per workload
     about: str = ""  # versions, for the machine description (peers)
+    warmed: bool = False  # whether its server has had its warm-up since it started
 
 
 def listen(workers: int) -> list[str]:
@@ -356,6 +356,24 @@ class Bench:
         )
         return m
 
+    def warm_up(self, target: Target) -> None:
+        """Unmeasured load on each of the target's workloads, once per server start, so that the
+        first round pays neither for start-up nor (Node) for the JIT compiling the hot path."""
+        for workload in target.workloads:
+            run_wrk(
+                target.server.url,
+                workload,
+                target.pools,
+                secrets.token_hex(4),
+                target.api,
+                self.args.warm_up,
+                self.shape,
+                target.server.pid,
+            )
+            if target.reset is not None and workload != "me":
+                target.reset()
+        target.warmed = True
+
     def rounds(
         self,
         targets: list[Target],
@@ -363,8 +381,9 @@ class Bench:
         workloads: tuple[str, ...] = ("me", "logout", "mixed"),
     ) -> None:
         """Each round runs every workload on every target; the target order rotates."""
-        for server in (t.server for t in targets):
-            warm_up(server.url)
+        for target in targets:
+            if not target.warmed:
+                self.warm_up(target)
         for number in range(self.args.rounds):
             shift = number % len(targets)
             order = targets[shift:] + targets[:shift]
@@ -493,7 +512,8 @@ def peer_target(bench: Bench, name: str) -> Target:
         seed_better_auth(
             node, BETTER_AUTH_DIR, db, sessions, pools, bench.args.threads, BENCH_SECRET
         )
-        server, api = better_auth_server(node, db, bench.workdir), BETTER_AUTH_API
+        server = better_auth_server(node, db, bench.workdir, BENCH_SECRET)
+        api = BETTER_AUTH_API
         about = better_auth_about(node)
     return Target(
         name,
@@ -531,8 +551,9 @@ def django_server(db: PeerDatabase, workdir: Path) -> Server:
     )
 
 
-def better_auth_server(node: Path, db: PeerDatabase, workdir: Path) -> Server:
-    """One Node process: Better Auth's toNodeHandler on node:http (server.mjs)."""
+def better_auth_server(node: Path, db: PeerDatabase, workdir: Path, secret: str) -> Server:
+    """One Node process: Better Auth's toNodeHandler on node:http (server.mjs); `secret` is the
+    one its sessions were seeded (their cookies signed) with."""
     return Server(
         "better-auth",
         [str(node), str(BETTER_AUTH_DIR / "server.mjs")],
@@ -540,7 +561,7 @@ def better_auth_server(node: Path, db: PeerDatabase, workdir: Path) -> Server:
         env={
             "PEER_DATABASE": str(db.path.resolve()),
             "PORT": "{port}",
-            "BETTER_AUTH_SECRET": BENCH_SECRET,
+            "BETTER_AUTH_SECRET": secret,
             "NODE_ENV": "production",
         },
         cwd=BETTER_AUTH_DIR,
@@ -676,6 +697,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measurement (default 5)")
     parser.add_argument(
+        "--warm-up",
+        type=int,
+        help="unmeasured seconds per workload after a server starts (default 3)",
+    )
+    parser.add_argument(
         "--no-pgbouncer",
         dest="pgbouncer",
         action="store_false",
@@ -723,6 +749,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "workers": [1] if quick else [1, 2],
         "rounds": 1 if quick else 3,
         "duration": 1 if quick else 5,
+        "warm_up": 1 if quick else 3,
         "scaling_sizes": [1_000, 10_000] if quick else [10_000, 100_000, 1_000_000],
     }
     for name, value in defaults.items():
