@@ -145,9 +145,12 @@ def _seed_sqlite(db: Database, rows: _Rows, now: datetime) -> None:
                 ((str(u), e, d, created, created) for u, e, d in rows.users),
             )
             conn.executemany(
-                "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                ((t, c, str(u), created, expires) for t, c, u in rows.sessions),
+                "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at,"
+                " id, provider, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 'email', ?)",
+                (
+                    (t, c, str(u), created, expires, str(uuid.uuid4()), created)
+                    for t, c, u in rows.sessions
+                ),
             )
             conn.executemany(
                 "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes,"
@@ -177,8 +180,19 @@ async def _seed_postgres(db: Database, rows: _Rows, now: datetime) -> None:
             for sessions in _chunks(rows.sessions):
                 await conn.copy_records_to_table(
                     "sessions",
-                    columns=["token_hash", "csrf_hash", "user_id", "created_at", "expires_at"],
-                    records=[(t, c, u, now, expires) for t, c, u in sessions],
+                    columns=[
+                        "token_hash",
+                        "csrf_hash",
+                        "user_id",
+                        "created_at",
+                        "expires_at",
+                        "id",
+                        "provider",
+                        "last_seen_at",
+                    ],
+                    records=[
+                        (t, c, u, now, expires, uuid.uuid4(), "email", now) for t, c, u in sessions
+                    ],
                 )
             for keys in _chunks(rows.api_keys):
                 await conn.copy_records_to_table(

@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply pending schema migrations and exit")
     revoke = commands.add_parser("revoke-sessions", help="revoke every live session of a user")
     revoke.add_argument("--email", required=True)
-    commands.add_parser("purge", help="delete dead sessions, login codes, challenges, windows")
+    commands.add_parser(
+        "purge", help="delete dead sessions, login codes, challenges, windows, old activity"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "serve" and not os.environ.get("TRIPORT_PUBLIC_URL"):

@@ -14,6 +14,7 @@ from .api.endpoints import BY_OPERATION
 from .config import Settings
 from .logs import JsonLog
 from .mail import make_mailer
+from .services.activity import ActivityService
 from .services.api_keys import ApiKeyService
 from .services.email_login import EmailLoginService
 from .services.google_login import GoogleLoginService
@@ -33,6 +34,7 @@ class Services:
     wallet_login: WalletLoginService
     google_login: GoogleLoginService
     keys: ApiKeyService
+    activity: ActivityService
     limiter: RateLimiter
     housekeeping: Housekeeping
 
@@ -57,6 +59,7 @@ async def open_services(settings: Settings, log: JsonLog) -> Services:
             store, sessions, settings, BY_OPERATION["finishGoogleSignIn"].path
         ),
         keys=ApiKeyService(store, settings.max_active_keys),
+        activity=ActivityService(store),
         limiter=RateLimiter(store, settings.rate_limits),
         housekeeping=Housekeeping(store, settings, log),
     )

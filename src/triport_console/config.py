@@ -67,6 +67,7 @@ class Settings:
     )
     purge_interval: int = 3600  # seconds between housekeeping runs per worker; 0 = never
     purge_grace: int = 7 * 24 * 3600  # revoked/expired sessions are kept this long for audit
+    activity_retention: int = 90 * 24 * 3600  # account activity events are kept this long
     google_issuer: str = "https://accounts.google.com"
     google_client_id: str = ""
     google_client_secret: str = ""
@@ -311,5 +312,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         purge_grace=_int(env, "TRIPORT_PURGE_GRACE", Settings.purge_grace),
         metrics_token=_metrics_token(env),
         wallet_chain_id=_int(env, "TRIPORT_WALLET_CHAIN_ID", Settings.wallet_chain_id, minimum=1),
+        activity_retention=_int(
+            env, "TRIPORT_ACTIVITY_RETENTION", Settings.activity_retention, minimum=1
+        ),
         **_google(env),
     )

@@ -62,6 +62,8 @@ class ErrorCode(StrEnum):
     )
     # Logout (the seed)
     LOGOUT_FAILED = "logout_failed", 500, "The session could not be revoked; retry the request."
+    # Sessions (spec 2.9): the same retry rule as logout
+    REVOKE_FAILED = "revoke_failed", 500, "The session could not be revoked; retry the request."
     # Email sign-in
     INVALID_EMAIL = "invalid_email", 400, "Enter a valid email address."
     INVALID_REQUEST = (
@@ -103,7 +105,7 @@ class ErrorCode(StrEnum):
         f"rate_limit must be an integer no larger than {MAX_RATE_LIMIT}.",
     )
     INVALID_ID = "invalid_id", 400, "The id must be a UUID."
-    NOT_FOUND = "not_found", 404, "No such key."
+    NOT_FOUND = "not_found", 404, "Not found."
     CANNOT_REVOKE_DEFAULT = (
         "cannot_revoke_default",
         409,
@@ -147,9 +149,17 @@ class DeliveryFailed(DomainError):
 
 
 class SessionNotLive(DomainError):
-    """No cookie, or a token whose row is unknown, revoked or expired."""
+    """No cookie, or a token whose row is unknown, revoked or expired.
+
+    `reason` (spec §2.10) says why a known row is not live: how it was revoked, or "expired";
+    None for no cookie, a malformed token or an unknown one.
+    """
 
     code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__()
+        self.reason = reason
 
 
 class CsrfMissing(DomainError):

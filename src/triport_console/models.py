@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+
+
+class EndReason(enum.StrEnum):
+    """Why a session ended (spec §2.10): stored in `sessions.revoked_reason` when revoked."""
+
+    SIGNED_OUT = "signed_out"  # logout, or DELETE of the caller's own session
+    REVOKED = "revoked"  # ended through DELETE /v1/auth/sessions/{id} from another session
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"  # revoke-others, or sign_out_others
+    REPLACED = "replaced"  # a new sign-in in the same browser replaced it
+    ADMIN = "admin"  # the operator's `triport-console revoke-sessions`
+    EXPIRED = "expired"  # never stored: a 401's reason for a row whose time ran out
+
+
+class EventType(enum.StrEnum):
+    """The account activity event types (spec 2.11), written once here."""
+
+    SIGNED_IN = "signed_in"
+    SIGNED_OUT = "signed_out"
+    SESSION_REVOKED = "session_revoked"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    KEY_CREATED = "key_created"
+    KEY_ROTATED = "key_rotated"
+    KEY_REVOKED = "key_revoked"  # the event; errors.ErrorCode.KEY_REVOKED is the 409 code
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +68,66 @@ class LiveSession:
     created_at: datetime
     expires_at: datetime
     default_key: ApiKey | None
+    id: str = ""  # the public id (spec §2.9), never the token or its hash
+    provider: str = ""  # how this session signed in: email, google, wallet or passkey
+    last_seen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request came from, as stored on sessions and activity events.
+
+    Built by `services.clients.client_info`: `ip` is a parsed address, `user_agent` at most 512
+    characters without control characters; either may be None (unknown, or an operator command).
+    """
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+NO_CLIENT = ClientInfo()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One of a user's sessions as the session list shows it (spec §2.9)."""
+
+    id: str
+    provider: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An account activity event (spec §2.11), inserted in the transaction of its change."""
+
+    type: str  # signed_in, signed_out, session_revoked, signed_out_everywhere, key_*, passkey_*
+    at: datetime
+    client: ClientInfo = NO_CLIENT
+    provider: str | None = None
+    session_id: str | None = None
+    key_id: str | None = None
+    passkey_id: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEvent:
+    """A stored event, as the activity list reads it back."""
+
+    id: str
+    type: str
+    at: datetime
+    ip: str | None
+    user_agent: str | None
+    provider: str | None
+    session_id: str | None
+    key_id: str | None
+    passkey_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +143,30 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class NewSession:
+    """A session about to be created by a sign-in; every sign-in method inserts it the same way.
+
+    In the sign-in's transaction the store revokes `replaces` (reason `replaced`), with
+    `sign_out_others` revokes every other live session of the user (`signed_out_everywhere`),
+    inserts the row, and records `signed_in` (and `signed_out_everywhere` when any ended).
+    """
+
     token_hash: bytes
     csrf_hash: bytes
     created_at: datetime
     expires_at: datetime
     replaces: bytes | None = None  # token hash of the cookie the browser sent, revoked on login
+    provider: str = "email"
+    client: ClientInfo = NO_CLIENT
+    sign_out_others: bool = False
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A committed sign-in: the user, and how many other sessions it ended (sign_out_others)."""
+
+    user: User
+    signed_out_others: int = 0
 
 
 @dataclass(frozen=True, slots=True)

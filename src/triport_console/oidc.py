@@ -168,11 +168,17 @@ class OidcClient:
             self._metadata = found
         return self._metadata
 
-    async def authorization_request(self, redirect_uri: str) -> AuthorizationRequest:
-        """Start a flow: fresh state and PKCE verifier, and the provider URL carrying them."""
+    async def authorization_request(
+        self, redirect_uri: str, state_prefix: str = ""
+    ) -> AuthorizationRequest:
+        """Start a flow: fresh state and PKCE verifier, and the provider URL carrying them.
+
+        `state_prefix` carries the caller's own flags through the flow; it comes back only
+        with a state equal to the HttpOnly state cookie, so nobody can change it on the way.
+        """
         async with self._http() as http:
             metadata = await self.metadata(http)
-        state = secrets.token_urlsafe(32)
+        state = state_prefix + secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(48)
         nonce = secrets.token_urlsafe(32)
         query = urlencode(

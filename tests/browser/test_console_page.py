@@ -85,6 +85,7 @@ def test_full_journey_sign_in_keys_and_sign_out(
     expect(created_row).to_contain_text("active")
 
     page.get_by_role("button", name=f"Rotate key CI key — {created_prefix}…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Rotate key").click()
     rotated = read_secret(page, "New secret of the rotated key “CI key”")
     rotated_prefix, rotated_row = key_row(page, rotated)
     assert rotated_prefix != created_prefix
@@ -92,6 +93,7 @@ def test_full_journey_sign_in_keys_and_sign_out(
     expect(created_row).to_contain_text("revoked")
 
     page.get_by_role("button", name=f"Revoke key CI key — {rotated_prefix}…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke key").click()
     expect(page.locator("#status")).to_have_text("Key revoked.")
     expect(rotated_row).to_contain_text("revoked")
     expect(page.locator("#secret")).to_be_hidden()  # a revoked key's secret is of no use

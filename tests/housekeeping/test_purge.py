@@ -120,7 +120,8 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
     result = purge_cli(fresh_database)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "sessions: 2, login_codes: 1, wallet_challenges: 0, rate_limits: 1 deleted"
+        "sessions: 2, login_codes: 1, wallet_challenges: 0, rate_limits: 1, "
+        "activity_events: 0 deleted"
     )
     remaining = {row[0] for row in run_sql(fresh_database, "SELECT token_hash FROM sessions")}
     assert remaining == {bytes(session.token_hash) for session in kept.values()}
@@ -132,7 +133,32 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
 
     assert _with_store(fresh_database, still_live)
     again = purge_cli(fresh_database)
-    assert "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0" in again.stdout
+    assert "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0, " in again.stdout
+
+
+def test_activity_events_are_kept_for_the_retention_period_then_purged(
+    fresh_database: str,
+) -> None:
+    """Spec §2.11: 90 days by default (TRIPORT_ACTIVITY_RETENTION), then gone."""
+    now = datetime.now(UTC)
+    user = Identity("email", "history@example.com", email="history@example.com")
+    ages = {"89 days": 89 * DAY, "91 days": 91 * DAY, "200 days": 200 * DAY, "2 days": 2 * DAY}
+
+    async def setup(store: Store) -> None:
+        for age in ages.values():  # each sign-in records its `signed_in` event at that time
+            await store.sign_in(user, _session(now - age, 30 * DAY))
+
+    _with_store(fresh_database, setup)
+    assert count(fresh_database, "activity_events") == 4
+    result = purge_cli(fresh_database)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("activity_events: 2 deleted")
+    assert count(fresh_database, "activity_events") == 2
+    shorter = purge_cli(fresh_database, TRIPORT_ACTIVITY_RETENTION=str(7 * 24 * 3600))
+    assert shorter.stdout.strip().endswith("activity_events: 1 deleted")
+    assert count(fresh_database, "activity_events") == 1
+    refused = purge_cli(fresh_database, TRIPORT_ACTIVITY_RETENTION="0")
+    assert refused.returncode != 0 and "TRIPORT_ACTIVITY_RETENTION" in refused.stderr
 
 
 def test_purge_works_in_batches_through_many_rows(fresh_database: str) -> None:

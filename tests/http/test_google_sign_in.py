@@ -180,6 +180,34 @@ def test_happy_path_signs_in_redirects_to_the_console_and_logout_ends_it(
         assert replay.get("/v1/auth/me").status_code == 401
 
 
+def test_sign_out_others_is_carried_through_the_flow_and_ends_the_other_sessions(
+    browser: httpx.Client,
+    provider: OidcProvider,
+    google_server: ServerProcess,
+    account: dict[str, str],
+) -> None:
+    """Spec §2.9: `google/start?sign_out_others=1` rides in the state to the callback."""
+    with httpx.Client(base_url=google_server.base_url, timeout=15) as lost_device:
+        lost_device.get(to_callback(lost_device, provider))
+        lost_token = lost_device.cookies["nl_session"]
+        assert lost_device.get("/v1/auth/me").status_code == 200
+    started = browser.get("/v1/auth/google/start", params={"sign_out_others": "1"})
+    assert started.status_code == 302
+    callback = provider.authorize(browser, started.headers["location"])
+    response = browser.get(callback)
+    assert response.headers["location"] == f"{CONSOLE}/app/chains"
+    with httpx.Client(base_url=google_server.base_url, cookies={"nl_session": lost_token}) as old:
+        gone = old.get("/v1/auth/me")
+        assert gone.status_code == 401
+        assert gone.json()["reason"] == "signed_out_everywhere"
+    sessions = browser.get("/v1/auth/sessions").json()["sessions"]
+    assert [(s["current"], s["provider"]) for s in sessions] == [(True, "google")]
+    # Without the parameter the other sessions stay.
+    with httpx.Client(base_url=google_server.base_url, timeout=15) as third:
+        third.get(to_callback(third, provider))
+    assert len(browser.get("/v1/auth/sessions").json()["sessions"]) == 2
+
+
 def test_logs_never_contain_the_code_state_verifier_or_session(
     browser: httpx.Client,
     provider: OidcProvider,

@@ -33,6 +33,10 @@ OPERATIONS: dict[str, tuple[str, str | None]] = {
     "createKey": ("keys", "keys.create"),
     "revokeKey": ("keys", "keys.revoke"),
     "rotateKey": ("keys", "keys.rotate"),
+    "listSessions": ("sessions", "sessions.list"),
+    "revokeSession": ("sessions", "sessions.revoke"),
+    "revokeOtherSessions": ("sessions", "sessions.revoke_others"),
+    "listActivity": ("activity", "activity.list"),
     "getHealth": ("operations", None),
     "getReadiness": ("operations", None),
     "getOpenApi": ("operations", None),
@@ -74,6 +78,16 @@ def test_operation_ids_tags_and_sdk_methods(document: dict[str, Any]) -> None:
             assert operation["tags"] == ["console"] and "x-sdk-method" not in operation
     declared = {tag["name"] for tag in document["tags"]}
     assert {operation["tags"][0] for operation in found.values()} <= declared
+
+
+def test_the_session_revokes_document_revoke_failed(document: dict[str, Any]) -> None:
+    found = operations(document)
+    for operation_id in ("revokeSession", "revokeOtherSessions"):
+        failure = resolve(document, found[operation_id]["responses"]["500"])
+        assert "revoke_failed" in failure["content"]["application/json"]["examples"], operation_id
+    verify = found["verifyEmailSignIn"]["requestBody"]["content"]["application/json"]["schema"]
+    body = resolve(document, verify)
+    assert body["properties"]["sign_out_others"]["anyOf"][0]["type"] == "boolean"
 
 
 def test_every_error_response_references_the_one_error_schema(document: dict[str, Any]) -> None:

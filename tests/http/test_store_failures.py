@@ -47,6 +47,53 @@ def test_logout_under_a_held_write_lock_fails_keeps_the_cookie_then_retry_succee
     assert me(server, token).status_code == 401
 
 
+def _revoke(server: ServerProcess, method: str, path: str, token: str, csrf: str) -> httpx.Response:
+    headers = session_headers(token, csrf, csrf)
+    return httpx.request(method, server.base_url + path, headers=headers, timeout=30)
+
+
+def _own_id(server: ServerProcess, token: str) -> str:
+    listed = httpx.get(server.base_url + "/v1/auth/sessions", headers=session_headers(token))
+    return str(next(s["id"] for s in listed.json()["sessions"] if s["current"]))
+
+
+def test_session_revokes_under_a_held_write_lock_fail_change_nothing_then_retry_succeeds(
+    server, new_session
+):
+    """Spec §2.9: the same rule as logout for DELETE (own and other) and revoke-others."""
+    address = f"revoke-lock-{time.monotonic_ns()}@example.com"
+    other = new_session(server, address)
+    caller = new_session(server, address)
+    other_token = other.cookies["nl_session"]
+    token, csrf = caller.cookies["nl_session"], caller.cookies["nl_csrf"]
+    other_id, own_id = _own_id(server, other_token), _own_id(server, token)
+    assert me(server, token).status_code == 200
+
+    with write_lock(server.database_url):
+        for method, path in (
+            ("DELETE", f"/v1/auth/sessions/{other_id}"),
+            ("POST", "/v1/auth/sessions/revoke-others"),
+            ("DELETE", f"/v1/auth/sessions/{own_id}"),
+        ):
+            started = time.monotonic()
+            response = _revoke(server, method, path, token, csrf)
+            assert_envelope(response, 500, "revoke_failed")
+            assert "set-cookie" not in response.headers  # the browser keeps nl_session
+            assert time.monotonic() - started < TIMEOUT + 3
+        # Nothing changed: both sessions still authenticate, during the lock and after it.
+        assert me(server, token).status_code == 200
+        assert me(server, other_token).status_code == 200
+    assert me(server, other_token).status_code == 200
+
+    others = _revoke(server, "POST", "/v1/auth/sessions/revoke-others", token, csrf)
+    assert others.json() == {"revoked": 1}
+    assert me(server, other_token).json()["reason"] == "signed_out_everywhere"
+    own = _revoke(server, "DELETE", f"/v1/auth/sessions/{own_id}", token, csrf)
+    assert own.status_code == 200
+    assert "nl_session=;" in own.headers["set-cookie"]
+    assert me(server, token).json()["reason"] == "signed_out"
+
+
 def test_sign_in_under_a_held_write_lock_is_internal_not_a_session(server, smtp_sink):
     address = "locked-verify@example.com"
     client = httpx.Client(base_url=server.base_url, timeout=30)
@@ -82,6 +129,9 @@ def test_postgres_stopped_is_logout_failed_and_internal_never_401_and_recovers(t
         )
         assert_envelope(failed, 500, "logout_failed")
         assert "set-cookie" not in failed.headers
+        others = _revoke(server, "POST", "/v1/auth/sessions/revoke-others", token, csrf)
+        assert_envelope(others, 500, "revoke_failed")
+        assert "set-cookie" not in others.headers
         assert_envelope(me(server, token), 500, "internal")  # an outage is not "logged out"
         assert_envelope(httpx.get(server.base_url + "/readyz", timeout=30), 503, "not_ready")
 

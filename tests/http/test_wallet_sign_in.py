@@ -432,3 +432,31 @@ def test_concurrent_verifies_of_one_nonce_create_exactly_one_session(
     finally:
         for client in clients:
             client.close()
+
+
+@pytest.mark.parametrize("wallet_type", [EvmWallet, SolanaWallet])
+def test_sign_out_others_on_wallet_verify_ends_the_wallets_other_sessions(
+    server: ServerProcess, wallet_type: type[Wallet]
+) -> None:
+    """Spec §2.9: a lost device is signed out by signing in again with the wallet."""
+    wallet = wallet_type()
+    with httpx.Client(base_url=server.base_url, timeout=15) as lost:
+        sign_in(lost, wallet)
+        lost_token = lost.cookies["nl_session"]
+        assert "signed_out_others" not in sign_in(lost, wallet).json()  # replaced the first
+        lost_token = lost.cookies["nl_session"]
+    with httpx.Client(base_url=server.base_url, timeout=15) as recovering:
+        issued = challenge(recovering, wallet)
+        signature = wallet.sign(issued["message"])
+        refused = verify(recovering, issued["nonce"], wallet, signature, sign_out_others="yes")
+        assert_error(refused, 400, "invalid_request")
+        response = verify(recovering, issued["nonce"], wallet, signature, sign_out_others=True)
+        assert response.status_code == 200, response.text
+        assert response.json()["signed_out_others"] == 1
+        assert recovering.get("/v1/auth/me").status_code == 200
+        sessions = recovering.get("/v1/auth/sessions").json()["sessions"]
+        assert [(s["current"], s["provider"]) for s in sessions] == [(True, "wallet")]
+    with httpx.Client(base_url=server.base_url, cookies={"nl_session": lost_token}) as replay:
+        gone = replay.get("/v1/auth/me")
+        assert_error(gone, 401, "unauthenticated")
+        assert gone.json()["reason"] == "signed_out_everywhere"

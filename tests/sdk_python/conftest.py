@@ -7,7 +7,7 @@ import inspect
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,11 +116,21 @@ class _Blocking:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if name in ("auth", "keys", "wallet"):
+        if name in ("auth", "keys", "wallet", "sessions", "activity"):
             return _Blocking(value, self._runner)
         if inspect.iscoroutinefunction(value):
             return lambda *args, **kwargs: self._runner.run(value(*args, **kwargs))
+        if inspect.isasyncgenfunction(value):
+            return lambda *args, **kwargs: self._drain(value(*args, **kwargs))
         return value
+
+    def _drain(self, items: AsyncIterator[Any]) -> Iterator[Any]:
+        """An async iterator, stepped on the client's loop: a plain iterator for the test."""
+        while True:
+            try:
+                yield self._runner.run(anext(items))  # type: ignore[arg-type]
+            except StopAsyncIteration:
+                return
 
 
 @pytest.fixture(params=["sync", "async"])

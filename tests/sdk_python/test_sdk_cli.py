@@ -197,3 +197,88 @@ def test_an_error_prints_the_servers_human_message_then_code_and_request_id(
     pattern = rf"triport: {re.escape(expected['message'])} {details}"
     assert re.fullmatch(pattern, line), line
     assert cli("logout").code == 0
+
+
+def _second_login(cli: Cli, smtp_sink: Any, email: str, tmp_path: Path, *flags: str) -> Cli:
+    """Another ``triport`` with its own session file, signed in as the same user."""
+    other = Cli(cli.path, {**cli.env, "XDG_CONFIG_HOME": os.fspath(tmp_path / "other")}, Path())
+    sent = other("--json", "login", "--email", email, "--send-only")
+    assert sent.code == 0, sent.err
+    code = smtp_sink.wait_for_code(email, timeout=10)
+    request_id = sent.json()["request_id"]
+    done = other("login", "--email", email, "--request-id", request_id, "--code", code, *flags)
+    assert done.code == 0, done.err
+    return other
+
+
+def test_sessions_list_revoke_and_revoke_others(
+    signed_in: Cli, smtp_sink: Any, email: str, tmp_path: Path
+) -> None:
+    cli = signed_in
+    other = _second_login(cli, smtp_sink, email, tmp_path)
+
+    listed = cli("--json", "sessions")
+    assert listed.code == 0, listed.err
+    sessions = listed.json()
+    assert [session["current"] for session in sessions] == [True, False]
+    other_id = sessions[1]["id"]
+    human = cli("sessions")
+    assert human.code == 0, human.err
+    first, second = human.out.splitlines()
+    assert first.endswith("(this session)") and other_id in second
+    assert "last active" in second and "(this session)" not in second
+
+    revoked = cli("sessions", "revoke", other_id)
+    assert (revoked.code, revoked.out.strip()) == (0, f"Ended session {other_id}."), revoked.err
+    ended = other("me")
+    assert ended.code == 1
+    assert "this session was ended from another device" in ended.err
+    assert len(cli("--json", "sessions", "list").json()) == 1
+
+    third = _second_login(cli, smtp_sink, email, tmp_path)
+    everyone = cli("--json", "sessions", "revoke-others")
+    assert everyone.code == 0, everyone.err
+    assert everyone.json() == {"revoked": 1}
+    assert "signed out everywhere" in third("me").err
+    assert cli("logout").code == 0
+
+
+def test_login_signing_out_other_sessions(
+    signed_in: Cli, smtp_sink: Any, email: str, tmp_path: Path
+) -> None:
+    recovery = _second_login(signed_in, smtp_sink, email, tmp_path, "--sign-out-others")
+    assert signed_in("me").code == 1
+    assert len(recovery("--json", "sessions").json()) == 1
+    assert recovery("logout").code == 0
+
+
+def test_activity_pages(signed_in: Cli) -> None:
+    cli = signed_in
+    created = cli("--json", "keys", "create", "activity probe")
+    assert created.code == 0, created.err
+    key_id = created.json()["key"]["id"]
+    assert cli("keys", "revoke", key_id).code == 0
+
+    page = cli("--json", "activity", "--limit", "2")
+    assert page.code == 0, page.err
+    first = page.json()
+    assert [event["type"] for event in first["events"]] == ["key_revoked", "key_created"]
+    assert first["events"][0]["key_id"] == key_id and first["next"]
+    rest = cli("--json", "activity", "--limit", "2", "--before", first["next"])
+    assert [event["type"] for event in rest.json()["events"]] == ["signed_in"]
+    assert rest.json()["next"] is None
+
+    human = cli("activity", "--limit", "1")
+    assert human.code == 0, human.err
+    lines = human.out.splitlines()
+    assert "key_revoked" in lines[0] and f"key {key_id}" in lines[0]
+    assert lines[-1].startswith("more: triport activity --before ")
+    everything = cli("--json", "activity", "--all", "--limit", "1")
+    assert [event["type"] for event in everything.json()["events"]] == [
+        "key_revoked",
+        "key_created",
+        "signed_in",
+    ]
+    bad = cli("activity", "--limit", "0")
+    assert bad.code == 1 and "invalid_request" in bad.err
+    assert cli("logout").code == 0

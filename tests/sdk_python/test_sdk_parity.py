@@ -27,6 +27,9 @@ from triport import AsyncConsoleClient, ConsoleClient
 REPO = Path(__file__).resolve().parents[2]
 TS_SDK = REPO / "sdk" / "typescript"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# Conveniences built only on a described operation (not operations of their own): each is
+# allowed, and required in both SDKs, when the server describes the operation it builds on.
+HELPERS = {"activity.iterate": "activity.list"}
 
 # Loads the compiled SDK and prints every resource's public methods: {"auth": ["me", ...], ...}.
 LIST_TS_METHODS = """
@@ -59,6 +62,10 @@ def sdk_methods(document: dict[str, Any]) -> dict[str, str]:
                 assert name not in found, f"{name} names two operations"
                 found[name] = f"{method.upper()} {path}"
     return found
+
+
+def helpers_of(described: dict[str, str]) -> set[str]:
+    return {helper for helper, base in HELPERS.items() if base in described}
 
 
 def python_methods(client: ConsoleClient | AsyncConsoleClient) -> set[str]:
@@ -122,11 +129,13 @@ def test_the_python_clients_offer_exactly_the_described_operations(
             return python_methods(client)
 
     offered_async = asyncio.run(async_methods())
+    helpers = helpers_of(described)
     missing = {name: where for name, where in described.items() if name not in offered}
     assert not missing, f"ConsoleClient lacks {missing}"
+    assert helpers <= offered, f"ConsoleClient lacks the helpers {helpers - offered}"
     assert offered_async == offered, "AsyncConsoleClient and ConsoleClient differ"
-    assert not offered - set(described), (
-        f"methods no operation describes: {offered - set(described)}"
+    assert not offered - set(described) - helpers, (
+        f"methods no operation describes: {offered - set(described) - helpers}"
     )
 
 
@@ -138,5 +147,8 @@ def test_the_typescript_sdk_offers_exactly_the_described_operations(
     expected = {".".join(camel(part) for part in name.split(".")): name for name in described}
     missing = {ts: described[py] for ts, py in expected.items() if ts not in offered}
     assert not missing, f"the TypeScript SDK lacks {missing}"
+    helpers = {".".join(camel(part) for part in name.split(".")) for name in helpers_of(described)}
+    assert helpers <= offered, f"the TypeScript SDK lacks the helpers {helpers - offered}"
+    expected.update({helper: helper for helper in helpers})
     extra = offered - set(expected)
     assert not extra, f"methods no operation describes: {extra}"

@@ -15,9 +15,11 @@ from triport_console.store import RevokeOutcome, Store, open_store
 T = TypeVar("T")
 
 
-def run(database_url: str, scenario: Callable[[Store], Awaitable[T]]) -> T:
+def run(
+    database_url: str, scenario: Callable[[Store], Awaitable[T]], timeout: float = 2.0
+) -> T:
     async def main() -> T:
-        store = open_store(database_url, 2.0)
+        store = open_store(database_url, timeout)
         await store.open()
         try:
             return await scenario(store)
@@ -110,17 +112,23 @@ def test_many_concurrent_revokes_all_commit(database_url):
         later = datetime.now(UTC)
         assert not any([await store.find_live_session(s.token_hash, later) for s in sessions])
 
-    run(database_url, scenario)
+    # This proves outcomes, not speed: 320 revokes queue on 10 connections (PostgreSQL), each a
+    # commit with its activity event, and a loaded CI machine can hold the queue past the 2 s
+    # production acquire timeout. A timeout is a 500 that keeps the cookie (tests/http/
+    # test_store_failures.py); here every revoke must get through and be counted.
+    run(database_url, scenario, timeout=30.0)
 
 
 def test_one_user_per_identity_and_email_links_providers(database_url):
     async def scenario(store: Store) -> None:
         who = identity()
-        first = await store.sign_in(who, new_session())
-        again = await store.sign_in(who, new_session())
-        linked = await store.sign_in(
-            Identity("google", "sub-" + secrets.token_hex(4), email=who.email), new_session()
-        )
+        first = (await store.sign_in(who, new_session())).user
+        again = (await store.sign_in(who, new_session())).user
+        linked = (
+            await store.sign_in(
+                Identity("google", "sub-" + secrets.token_hex(4), email=who.email), new_session()
+            )
+        ).user
         assert first.id == again.id == linked.id
         assert first.provider == "email"
 
@@ -131,6 +139,6 @@ def test_concurrent_first_sign_ins_of_one_address_meet_on_one_user(database_url)
     async def scenario(store: Store) -> None:
         who = identity()
         users = await asyncio.gather(*(store.sign_in(who, new_session()) for _ in range(10)))
-        assert len({user.id for user in users}) == 1
+        assert len({signed_in.user.id for signed_in in users}) == 1
 
     run(database_url, scenario)

@@ -35,8 +35,10 @@ def test_a_challenge_is_found_until_it_is_burned_by_the_first_sign_in(database_u
             issued.address,
             issued.message,
         )
-        user = await store.complete_wallet_login(issued.nonce, wallet(issued), new_session())
-        assert user is not None and user.provider == "wallet" and user.email is None
+        signed_in = await store.complete_wallet_login(issued.nonce, wallet(issued), new_session())
+        assert signed_in is not None
+        user = signed_in.user
+        assert user.provider == "wallet" and user.email is None
         assert await store.find_wallet_challenge(issued.nonce, datetime.now(UTC)) is None
         again = await store.complete_wallet_login(issued.nonce, wallet(issued), new_session())
         assert again is None
@@ -99,6 +101,6 @@ def test_concurrent_first_sign_ins_of_one_wallet_meet_on_one_user(database_url):
             )
         )
         assert all(user is not None for user in users)
-        assert len({user.id for user in users if user is not None}) == 1
+        assert len({signed_in.user.id for signed_in in users if signed_in is not None}) == 1
 
     run(database_url, scenario)

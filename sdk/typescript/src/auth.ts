@@ -17,6 +17,22 @@ export interface LogoutOptions extends RequestOptions {
   deadlineMs?: number | undefined;
 }
 
+/** Options of a sign-in: those of every call, plus `signOutOthers`. */
+export interface SignInOptions extends RequestOptions {
+  /** Also end every other live session of the user, in the same transaction (a lost device). */
+  signOutOthers?: boolean | undefined;
+}
+
+/** A sign-in body; `sign_out_others` is sent only when asked for (spec §2.9). */
+function signInBody(body: Record<string, unknown>, options: SignInOptions | undefined): Record<string, unknown> {
+  return options?.signOutOthers ? { ...body, sign_out_others: true } : body;
+}
+
+/** The call's own options, without the sign-in flags. */
+function requestOptions(options: SignInOptions | undefined): RequestOptions {
+  return { timeoutMs: options?.timeoutMs, signal: options?.signal };
+}
+
 /** Sign-in, session and logout: `console.auth`. Every call takes `RequestOptions` last. */
 export class AuthApi {
   /** Sign-in with an EIP-1193 provider or a Solana wallet: `console.auth.wallet.signIn(...)`. */
@@ -32,10 +48,10 @@ export class AuthApi {
   }
 
   /** Exchanges the mailed code for a session (cookies kept by the client). */
-  emailVerify(requestId: string, code: string, options?: RequestOptions): Promise<SignInResult> {
+  emailVerify(requestId: string, code: string, options?: SignInOptions): Promise<SignInResult> {
     return this.transport.request("POST", "/v1/auth/email/verify", {
-      ...options,
-      body: { request_id: requestId, code },
+      ...requestOptions(options),
+      body: signInBody({ request_id: requestId, code }, options),
     });
   }
 
@@ -45,15 +61,11 @@ export class AuthApi {
   }
 
   /** Proves ownership of the address with a signature over the challenge's message. */
-  walletVerify(params: WalletVerifyParams, options?: RequestOptions): Promise<SignInResult> {
+  walletVerify(params: WalletVerifyParams, options?: SignInOptions): Promise<SignInResult> {
+    const proof = { nonce: params.nonce, address: params.address, chain: params.chain, signature: params.signature };
     return this.transport.request("POST", "/v1/auth/wallet/verify", {
-      ...options,
-      body: {
-        nonce: params.nonce,
-        address: params.address,
-        chain: params.chain,
-        signature: params.signature,
-      },
+      ...requestOptions(options),
+      body: signInBody(proof, options),
     });
   }
 
@@ -63,8 +75,8 @@ export class AuthApi {
   }
 
   /** Where to send the browser to start Google sign-in (a full-page navigation, not a fetch). */
-  googleStartUrl(): string {
-    return this.transport.url("/v1/auth/google/start");
+  googleStartUrl(options: { signOutOthers?: boolean | undefined } = {}): string {
+    return this.transport.url(`/v1/auth/google/start${options.signOutOthers ? "?sign_out_others=1" : ""}`);
   }
 
   /**

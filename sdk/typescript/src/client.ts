@@ -2,6 +2,7 @@ import type { CookieJar } from "tough-cookie";
 import { AuthApi } from "./auth.js";
 import { JarCookies, defaultCookieStore } from "./cookies.js";
 import { KeysApi } from "./keys.js";
+import { ActivityApi, SessionsApi } from "./sessions.js";
 import { Transport, retryPolicy, type RetryOptions } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://api.triport.io";
@@ -38,6 +39,8 @@ export interface TriportConsoleOptions {
 export class TriportConsole {
   readonly auth: AuthApi;
   readonly keys: KeysApi;
+  readonly sessions: SessionsApi;
+  readonly activity: ActivityApi;
   readonly baseUrl: string;
   /** The Node.js cookie jar, or `undefined` in browser mode (the browser owns the cookies). */
   readonly cookieJar: CookieJar | undefined;
@@ -51,5 +54,7 @@ export class TriportConsole {
     const transport = new Transport(this.baseUrl, fetchImpl, cookies, retryPolicy(options.retry));
     this.auth = new AuthApi(transport);
     this.keys = new KeysApi(transport);
+    this.sessions = new SessionsApi(transport);
+    this.activity = new ActivityApi(transport);
   }
 }

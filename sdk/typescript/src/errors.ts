@@ -37,8 +37,35 @@ export class TriportError extends Error {
   }
 }
 
-/** 401: no session, or an unknown, expired or revoked one. Sign in again. */
-export class AuthenticationError extends TriportError {}
+/** The reasons a 401 may give for a known session that is no longer live (spec §2.10). */
+const SESSION_END_REASONS = ["signed_out", "revoked", "signed_out_everywhere", "replaced", "admin", "expired"] as const;
+
+/** Why a known session is no longer live, as a 401 `unauthenticated` says it. */
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
+
+function sessionEndReason(value: unknown): SessionEndReason | undefined {
+  return SESSION_END_REASONS.find((reason) => reason === value);
+}
+
+/**
+ * 401: no session, or an unknown, expired or revoked one. Sign in again. `reason` says why a
+ * session this client held ended: `signed_out` (logout), `revoked` (ended from another session),
+ * `signed_out_everywhere`, `replaced` (a new sign-in in the same place), `admin` (an operator) or
+ * `expired`; `undefined` for no session, an unknown token, or a reason this SDK does not know.
+ */
+export class AuthenticationError extends TriportError {
+  readonly reason: SessionEndReason | undefined;
+
+  constructor(init: TriportErrorInit & { reason?: SessionEndReason | undefined }) {
+    super(init);
+    this.reason = init.reason;
+  }
+}
+
+/** The spec's name for `AuthenticationError` (the envelope's code is `unauthenticated`). */
+export const UnauthenticatedError = AuthenticationError;
+/** The spec's name for `AuthenticationError`. */
+export type UnauthenticatedError = AuthenticationError;
 
 /** 403 `csrf_missing` / `csrf_invalid`: retrying the same request cannot help, so it is raised at once. */
 export class CsrfError extends TriportError {}
@@ -91,6 +118,7 @@ export class LogoutFailedError extends TriportError {
 }
 
 interface Envelope {
+  reason?: SessionEndReason;
   code?: string;
   message?: string;
   requestId?: string;
@@ -118,6 +146,8 @@ function readEnvelope(body: unknown): Envelope {
   if (message !== undefined) envelope.message = message;
   if (requestId !== undefined) envelope.requestId = requestId;
   if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) envelope.retryAfter = retryAfter;
+  const reason = sessionEndReason(record["reason"]);
+  if (reason !== undefined) envelope.reason = reason;
   return envelope;
 }
 
@@ -147,7 +177,7 @@ export function errorFromResponse(status: number, body: unknown, headers: Header
   // its status, so codes the server adds later still land in the right family.
   if (init.code === "logout_failed") return new LogoutFailedError(init);
   if (init.code === "csrf_missing" || init.code === "csrf_invalid") return new CsrfError(init);
-  if (status === 401) return new AuthenticationError(init);
+  if (status === 401) return new AuthenticationError({ ...init, reason: envelope.reason });
   if (status === 403) return new PermissionDeniedError(init);
   if (status === 404) return new NotFoundError(init);
   if (status === 409) return new ConflictError(init);

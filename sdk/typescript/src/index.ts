@@ -1,5 +1,5 @@
 export { TriportConsole, DEFAULT_BASE_URL, BASE_URL_ENV, type TriportConsoleOptions } from "./client.js";
-export { AuthApi, type LogoutOptions } from "./auth.js";
+export { AuthApi, type LogoutOptions, type SignInOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
 export {
   WalletApi,
@@ -9,10 +9,13 @@ export {
   type SolanaWallet,
   type WalletSignInOptions,
 } from "./wallet.js";
+export { SessionsApi, ActivityApi, type ActivityListParams } from "./sessions.js";
 export type { RequestOptions, RetryOptions } from "./transport.js";
 export {
   TriportError,
   AuthenticationError,
+  UnauthenticatedError,
+  type SessionEndReason,
   CsrfError,
   PermissionDeniedError,
   InvalidRequestError,
@@ -26,6 +29,9 @@ export {
   type TriportErrorInit,
 } from "./errors.js";
 export type {
+  ActivityEvent,
+  ActivityPage,
+  ActivityType,
   ApiKey,
   Chain,
   CreateKeyParams,
@@ -36,8 +42,11 @@ export type {
   Me,
   OkResult,
   Provider,
+  RevokedOthers,
   RotatedKey,
   Scope,
+  Session,
+  SessionList,
   SignInResult,
   Timestamp,
   User,

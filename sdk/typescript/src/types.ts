@@ -6,8 +6,8 @@
 /** RFC 3339 UTC timestamp with a `Z` suffix, as the server sends it. */
 export type Timestamp = string;
 
-/** The user's primary sign-in method. */
-export type Provider = "email" | "google" | "wallet";
+/** The user's primary sign-in method (a session's may also be `passkey`). */
+export type Provider = "email" | "google" | "wallet" | "passkey";
 
 /** Wallet families accepted by `wallet/challenge` and `wallet/verify`. */
 export type Chain = "evm" | "solana";
@@ -59,6 +59,8 @@ export interface EmailStartResult {
 /** Body of every successful sign-in (email or wallet); the session cookies come with it. */
 export interface SignInResult {
   user: User;
+  /** Only with `signOutOthers: true`: how many other sessions ended. */
+  signed_out_others?: number;
 }
 
 export interface WalletChallenge {
@@ -98,4 +100,59 @@ export interface RotatedKey {
   old_id: string;
   new: ApiKey;
   raw: string;
+}
+
+/** A live session of the user (spec §2.9). `id` is public, never the token. */
+export interface Session {
+  id: string;
+  /** The session this client is using. */
+  current: boolean;
+  provider: Provider;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  /** The client address at sign-in or at the latest use. */
+  ip: string | null;
+  user_agent: string | null;
+  /** A short label such as "Chrome on macOS", or null. */
+  device: string | null;
+}
+
+export interface SessionList {
+  sessions: Session[];
+}
+
+export interface RevokedOthers {
+  revoked: number;
+}
+
+export type ActivityType =
+  | "signed_in"
+  | "signed_out"
+  | "session_revoked"
+  | "signed_out_everywhere"
+  | "key_created"
+  | "key_rotated"
+  | "key_revoked"
+  | "passkey_added"
+  | "passkey_removed";
+
+/** Something that happened on the account (spec §2.11); references only when it has them. */
+export interface ActivityEvent {
+  id: string;
+  type: ActivityType;
+  at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+  device: string | null;
+  provider?: Provider;
+  session_id?: string;
+  key_id?: string;
+  passkey_id?: string;
+}
+
+/** One page of events, newest first; `next` is the cursor of the following page, or null. */
+export interface ActivityPage {
+  events: ActivityEvent[];
+  next: string | null;
 }

@@ -36,6 +36,8 @@ class Guard(Enum):
 class Tag(Enum):
     AUTH = "auth"
     KEYS = "keys"
+    SESSIONS = "sessions"
+    ACTIVITY = "activity"
     OPERATIONS = "operations"
     CONSOLE = "console"
 
@@ -43,6 +45,8 @@ class Tag(Enum):
 TAG_DESCRIPTIONS = {
     Tag.AUTH: "Sign-in, the current session and logout",
     Tag.KEYS: "API keys of the signed-in user",
+    Tag.SESSIONS: "Where the user is signed in, and ending those sessions",
+    Tag.ACTIVITY: "What happened on the account, kept 90 days",
     Tag.OPERATIONS: "Health, readiness, metrics and this document",
     Tag.CONSOLE: "The console page and its configuration",
 }
@@ -87,6 +91,9 @@ class Endpoint:
     # Whose outcomes this endpoint's answers count in (metrics.py): "logout", or the provider
     # of a sign-in ("email", "wallet", "google"); None for the rest.
     outcomes: str | None = None
+    # The code a store failure anywhere in the request (its guard included) answers instead of
+    # `internal`: the session revokes' `revoke_failed`, which tells the client to retry.
+    store_failure: E | None = None
 
     @property
     def codes(self) -> tuple[E, ...]:
@@ -112,6 +119,9 @@ class PathParam:
     format: str | None = None
 
 
+SESSION_ID = PathParam(
+    "id", "The session's id: not a UUID → invalid_id; someone else's → not_found", "uuid"
+)
 KEY_ID = PathParam(
     "id", "The key's id: not a UUID → invalid_id; someone else's → not_found", "uuid"
 )
@@ -176,7 +186,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         guard=Guard.SIGN_IN,
         request=t.EmailVerifyRequest,
         response=t.SignedIn,
-        description="The code is single-use; five wrong codes lock the request.",
+        description=(
+            "The code is single-use; five wrong codes lock the request. With "
+            '"sign_out_others": true every other live session of the user ends in the same '
+            "transaction and the answer adds signed_out_others."
+        ),
         errors=(E.INVALID_REQUEST, E.INVALID_CODE, E.INTERNAL),
         limit="email_verify",
         sdk="auth.email_verify",
@@ -205,7 +219,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         guard=Guard.SIGN_IN,
         request=t.WalletVerifyRequest,
         response=t.SignedIn,
-        errors=(E.INVALID_NONCE, E.ADDRESS_MISMATCH, E.INVALID_SIGNATURE, E.INTERNAL),
+        description=(
+            'With "sign_out_others": true every other live session of the user ends in the '
+            "same transaction and the answer adds signed_out_others."
+        ),
+        errors=(
+            E.INVALID_NONCE,
+            E.ADDRESS_MISMATCH,
+            E.INVALID_SIGNATURE,
+            E.INVALID_REQUEST,
+            E.INTERNAL,
+        ),
         limit="wallet_verify",
         sdk="auth.wallet_verify",
         sets_session=True,
@@ -222,8 +246,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "A browser navigation. Sets nl_google_state and nl_google_verifier (HttpOnly, "
             "Path=/v1/auth/google/, 10 minutes) and redirects to the provider. Without Google "
             "configured, or when the provider cannot be discovered, redirects to the console's "
-            "/login?error=google_disabled (or google_exchange_failed) without cookies."
+            "/login?error=google_disabled (or google_exchange_failed) without cookies. "
+            "?sign_out_others=1 (or true) is carried in the state: the callback's sign-in ends "
+            "every other session of the user."
         ),
+        query=("sign_out_others",),
         sdk="auth.google_start_url",
     ),
     Endpoint(
@@ -297,6 +324,66 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         errors=(E.INVALID_ID, E.NOT_FOUND, E.KEY_REVOKED, E.INTERNAL),
         params=(KEY_ID,),
         sdk="keys.rotate",
+    ),
+    # sessions ------------------------------------------------------------------------------
+    Endpoint(
+        "listSessions",
+        "GET",
+        "/v1/auth/sessions",
+        Tag.SESSIONS,
+        "The caller's live sessions: the current one first, then newest first",
+        guard=Guard.SESSION,
+        response=t.SessionList,
+        errors=_STORE,
+        sdk="sessions.list",
+    ),
+    Endpoint(
+        "revokeSession",
+        "DELETE",
+        "/v1/auth/sessions/{id}",
+        Tag.SESSIONS,
+        "End one of the caller's sessions (idempotent)",
+        guard=Guard.SESSION,
+        description=(
+            "Committed before the 200, like logout: 500 revoke_failed changes nothing and the "
+            "client retries. 200 also when the session is already revoked or expired. Ending "
+            "the caller's own session also clears both cookies."
+        ),
+        errors=(E.INVALID_ID, E.NOT_FOUND, E.REVOKE_FAILED),
+        params=(SESSION_ID,),
+        sdk="sessions.revoke",
+        sets_session=True,
+        store_failure=E.REVOKE_FAILED,
+    ),
+    Endpoint(
+        "revokeOtherSessions",
+        "POST",
+        "/v1/auth/sessions/revoke-others",
+        Tag.SESSIONS,
+        "End every other live session of the caller, in one transaction",
+        guard=Guard.SESSION,
+        response=t.Revoked,
+        description="500 revoke_failed changes nothing; retry.",
+        errors=(E.REVOKE_FAILED,),
+        sdk="sessions.revoke_others",
+        store_failure=E.REVOKE_FAILED,
+    ),
+    # activity ------------------------------------------------------------------------------
+    Endpoint(
+        "listActivity",
+        "GET",
+        "/v1/auth/activity",
+        Tag.ACTIVITY,
+        "What happened on the account, newest first",
+        guard=Guard.SESSION,
+        response=t.ActivityPage,
+        description=(
+            "?limit= 1 to 100 (default 50); ?before= the previous page's next. A bad limit or "
+            "before → invalid_request. Each event is written in the transaction of its change."
+        ),
+        errors=(E.INVALID_REQUEST, E.INTERNAL),
+        query=("limit", "before"),
+        sdk="activity.list",
     ),
     # operations ----------------------------------------------------------------------------
     Endpoint("getHealth", "GET", "/healthz", Tag.OPERATIONS, "The process is up"),

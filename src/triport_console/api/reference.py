@@ -140,6 +140,9 @@ def render() -> str:
         lines += [f"### {name}", ""]
         if "description" in schema:
             lines += [schema["description"], ""]
+        if "properties" not in schema:  # a set of values (EventType)
+            lines += [f"One of {_rules(schema).removeprefix('enum ')}.", ""]
+            continue
         lines += [*_fields(name, schema, None), ""]
     lines += [
         "## Error codes",

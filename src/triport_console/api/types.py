@@ -27,6 +27,7 @@ from ..limits import (
     Chain,
     Provider,
 )
+from ..models import EventType
 from ..tokens import API_KEY_PATTERN, API_KEY_PREFIX_PATTERN
 
 
@@ -87,6 +88,13 @@ class EmailVerifyRequest(Struct):
             ErrorCode.INVALID_CODE, "The 6 digits from the email", pattern=f"^{LOGIN_CODE_PATTERN}$"
         ),
     ]
+    sign_out_others: Annotated[
+        bool | None,
+        field(
+            ErrorCode.INVALID_REQUEST,
+            "true: end every other live session of the user in the same transaction (spec 2.9)",
+        ),
+    ] = None
 
 
 _ADDRESS = "EVM: 0x + 40 hex digits, any case. Solana: a base58 public key (32 bytes)"
@@ -110,6 +118,13 @@ class WalletVerifyRequest(Struct):
             "message bytes as hex, base58 or base64 (standard or URL-safe, padding optional)",
         ),
     ]
+    sign_out_others: Annotated[
+        bool | None,
+        field(
+            ErrorCode.INVALID_REQUEST,
+            "true: end every other live session of the user in the same transaction (spec 2.9)",
+        ),
+    ] = None
 
 
 ScopeName = Annotated[str, Meta(extra_json_schema={"enum": sorted(SCOPES)})]
@@ -192,6 +207,10 @@ class SignedIn(Struct):
     """Signed in: nl_session and nl_csrf are set."""
 
     user: User
+    signed_out_others: (
+        Annotated[int, doc("Only with sign_out_others: how many other sessions ended", ge=0)]
+        | UnsetType
+    ) = UNSET
 
 
 class EmailStarted(Struct):
@@ -228,6 +247,54 @@ class RotatedKey(Struct):
     raw: RawKey
 
 
+class Session(Struct):
+    """One of the user's live sessions (spec 2.9)."""
+
+    id: Annotated[str, doc("The row's public id (never the token)", format="uuid")]
+    current: Annotated[bool, doc("The session making this request")]
+    provider: Provider
+    created_at: Timestamp
+    last_seen_at: Annotated[str, doc("Updated at most every 5 minutes", format="date-time")]
+    expires_at: Timestamp
+    ip: Annotated[str | None, doc("The client address at sign-in or the latest last_seen_at")]
+    user_agent: Annotated[str | None, doc("At most 512 characters")]
+    device: Annotated[str | None, doc('A short label such as "Chrome on macOS"')]
+
+
+class SessionList(Struct):
+    """The live sessions: the current one first, then newest first."""
+
+    sessions: list[Session]
+
+
+class Revoked(Struct):
+    """How many other sessions were ended."""
+
+    revoked: Annotated[int, Meta(ge=0)]
+
+
+class Event(Struct):
+    """An account activity event; the references appear only when the event has them."""
+
+    id: Uuid
+    type: EventType
+    at: Timestamp
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+    provider: Provider | UnsetType = UNSET
+    session_id: Uuid | UnsetType = UNSET
+    key_id: Uuid | UnsetType = UNSET
+    passkey_id: Uuid | UnsetType = UNSET
+
+
+class ActivityPage(Struct):
+    """A page of events, newest first."""
+
+    events: list[Event]
+    next: Annotated[str | None, doc("The cursor for ?before= of the next page; null at the end")]
+
+
 class Readiness(Struct):
     """The database answers."""
 
@@ -249,6 +316,15 @@ class Error(Struct):
     request_id: Annotated[str, doc("Also in the X-Request-Id header and the server log")]
     retry_after: Annotated[int, Meta(ge=1, description="Seconds; only with rate_limited")] | (
         UnsetType
+    ) = UNSET
+    reason: (
+        Annotated[
+            Literal[
+                "signed_out", "revoked", "signed_out_everywhere", "replaced", "admin", "expired"
+            ],
+            doc("Only with unauthenticated, for a known token that is no longer live (spec 2.10)"),
+        ]
+        | UnsetType
     ) = UNSET
 
 

@@ -19,24 +19,27 @@ from ..api.endpoints import ENDPOINTS, MUTATING, Feature, Guard
 from ..api.types import ENCODER
 from ..composition import Services, open_services
 from ..config import Settings, load_settings
-from ..errors import DomainError, ErrorCode, SessionNotLive
+from ..errors import DomainError, ErrorCode, SessionNotLive, StoreUnavailable
 from ..logs import JsonLog
 from ..metrics import UNMATCHED, Metrics, PrometheusMetrics, install
+from ..models import ClientInfo
+from ..services.clients import client_info
 from ..services.secret_check import check_secret
 from .client_address import client_address
 from .cookies import SESSION, SESSION_PAIR, CookiePolicy
 from .cors import Cors
 from .csrf import OriginPolicy, check_request
 from .decoding import decode, read_body
-from .error_codes import domain_error_response, error_response
+from .error_codes import domain_error_response, error_response, unauthenticated_response
 from .request import Request, Scope
 from .responses import JSON, Response
 from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
 from .routes_ops import METRICS_PATH, MetricsRoutes
+from .routes_sessions import SessionRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
-from .routing import Call, Router
+from .routing import Call, Operation, Router
 
 OpenServices = Callable[[Settings, JsonLog], Awaitable[Services]]
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -100,6 +103,9 @@ class ConsoleApp:
                 services.google_login, self.cookies, settings.console_base, self.log
             ).handlers(),
             **KeyRoutes(services.keys, self.log).handlers(),
+            **SessionRoutes(
+                services.sessions, services.activity, self.cookies, self.log
+            ).handlers(),
             **console.handlers(),
         }
         features = {Feature.CONSOLE_PAGE} if console.page_available else set()
@@ -154,9 +160,9 @@ class ConsoleApp:
         code: ErrorCode | None = None  # the domain error that decided the answer, if any
         try:
             response = await self._dispatch(request)
-        except SessionNotLive:
+        except SessionNotLive as error:
             code = ErrorCode.UNAUTHENTICATED
-            response = error_response(code, request.request_id)
+            response = unauthenticated_response(request.request_id, error.reason)
             if not request.cookie_conflicts & SESSION_PAIR:
                 # With tossed cookies the one we would clear may be the live one: leave both.
                 for cookie in self.cookies.clear_session_pair(request):
@@ -248,6 +254,23 @@ class ConsoleApp:
                 ErrorCode.METHOD_NOT_ALLOWED, request.request_id, [(b"allow", route.allow)]
             )
         endpoint = operation.endpoint
+        if endpoint.store_failure is None:
+            return await self._run(request, operation, params)
+        try:
+            return await self._run(request, operation, params)
+        except StoreUnavailable as error:
+            # The revoke routes' retry rule (spec 2.9): nothing changed, no cookie is touched.
+            code = endpoint.store_failure
+            self.log.error(
+                code, request_id=request.request_id, path=request.path, error=type(error).__name__
+            )
+            return error_response(code, request.request_id)
+
+    async def _run(
+        self, request: Request, operation: Operation, params: dict[str, str]
+    ) -> Response:
+        """The endpoint's guard, its body decoding and its handler."""
+        endpoint = operation.endpoint
         services = self.services
         assert services is not None
         mutating = request.method in MUTATING
@@ -257,15 +280,17 @@ class ConsoleApp:
                 await services.sessions.check_binding(token, request.headers["x-csrf-token"])
         if endpoint.limit is not None:
             await services.limiter.hit(endpoint.limit, self.client_address(request))
-        call = Call(request, params)
+        call = Call(request, params, client=lambda: self.client(request))
         if endpoint.guard is Guard.SESSION:
+            # The session's use is recorded (last_seen_at, ip) with the client's description,
+            # built only when something is written.
             token = request.cookies.get(SESSION)
             call.session = await (
                 services.sessions.authenticate_mutation(
-                    token, request.headers.get("x-csrf-token", "")
+                    token, request.headers.get("x-csrf-token", ""), call.client
                 )
                 if mutating
-                else services.sessions.authenticate(token)
+                else services.sessions.authenticate(token, client=call.client)
             )
         if endpoint.request is not None:
             call.body = decode(await read_body(request), endpoint.request)
@@ -277,6 +302,10 @@ class ConsoleApp:
         for cookie in call.cookies:
             response.set_cookie(cookie)
         return response
+
+    def client(self, request: Request) -> ClientInfo:
+        """The request's client as sessions and activity events record it."""
+        return client_info(self.client_address(request), request.headers.get("user-agent"))
 
     def client_address(self, request: Request) -> str | None:
         """The peer address, or with TRIPORT_TRUST_PROXY the one our proxies saw (see module)."""

@@ -17,6 +17,15 @@ def error_response(
     return Response(code.status, body, [JSON, *(headers or [])])
 
 
+def unauthenticated_response(request_id: str, reason: str | None) -> Response:
+    """401 unauthenticated; a known token that is no longer live says why (spec 2.10)."""
+    code = ErrorCode.UNAUTHENTICATED
+    body = Error(code.value, code.message, request_id)
+    if reason is not None:
+        body.reason = reason  # type: ignore[assignment]  # one of models.EndReason's values
+    return Response(code.status, ENCODER.encode(body), [JSON])
+
+
 def domain_error_response(error: DomainError, request_id: str) -> Response:
     """Clients get the table's message for the code; the exception's detail stays in logs."""
     if isinstance(error, RateLimited):

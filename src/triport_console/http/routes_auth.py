@@ -10,7 +10,13 @@ from ..limits import Provider
 from ..logs import JsonLog
 from ..services.api_keys import ApiKeyService
 from ..services.email_login import EmailLoginService
-from ..services.sessions import IssuedSession, SessionService, csrf_bound, utcnow
+from ..services.sessions import (
+    IssuedSession,
+    SessionService,
+    SignInContext,
+    csrf_bound,
+    utcnow,
+)
 from ..store import Store
 from .cookies import CSRF, SESSION, CookiePolicy
 from .error_codes import error_response
@@ -60,7 +66,9 @@ class AuthRoutes:
         request.outcome = "nothing_live"
         if tokens:
             try:
-                revoked = await self._sessions.logout(tokens, request.headers["x-csrf-token"])
+                revoked = await self._sessions.logout(
+                    tokens, request.headers["x-csrf-token"], call.client()
+                )
             except StoreUnavailable:
                 # The retry rule: no Set-Cookie at all, so the browser keeps its cookie and the
                 # client retries until a 200 says the row is revoked.
@@ -77,7 +85,9 @@ class AuthRoutes:
         now = utcnow()
         session = call.live
         refreshed_until = await self._sessions.slide(session, now)
-        issued = await self._keys.ensure_default(session.user.id, session.default_key, now)
+        issued = await self._keys.ensure_default(
+            session.user.id, session.default_key, now, call.client
+        )
         default_key = key_view(issued.key, t.DefaultKey)
         if issued.raw is not None:
             default_key.raw = issued.raw
@@ -103,7 +113,7 @@ class AuthRoutes:
     async def email_verify(self, call: Call) -> t.SignedIn:
         body: t.EmailVerifyRequest = call.body
         issued = await self._email.verify(
-            body.request_id, body.code, call.request.cookies.get(SESSION)
+            body.request_id, body.code, sign_in_context(call, body.sign_out_others)
         )
         self._log.info(
             "login", request_id=call.request.request_id, provider="email", user_id=issued.user.id
@@ -111,9 +121,13 @@ class AuthRoutes:
         return self.signed_in(call, issued)
 
     def signed_in(self, call: Call, issued: IssuedSession) -> t.SignedIn:
-        """The `{"user": …}` answer of every sign-in, with both fresh cookies."""
+        """The `{"user": …}` answer of every sign-in, with both fresh cookies (and, when the
+        sign-in asked for it, how many other sessions it ended)."""
         call.cookies += session_cookies(self._cookies, call.request, issued)
-        return t.SignedIn(user_view(issued.user))
+        answer = t.SignedIn(user_view(issued.user))
+        if issued.signed_out_others is not None:
+            answer.signed_out_others = issued.signed_out_others
+        return answer
 
     async def healthz(self, call: Call) -> t.Ok:
         return OK
@@ -124,6 +138,12 @@ class AuthRoutes:
         except StoreUnavailable:
             return error_response(ErrorCode.NOT_READY, call.request.request_id)
         return t.Readiness(ok=True, database="up")
+
+
+def sign_in_context(call: Call, sign_out_others: bool | None = False) -> SignInContext:
+    """What every sign-in takes from its request: the client, the cookie it may replace, and
+    whether to sign out the user's other sessions (`null` in a body means no)."""
+    return SignInContext(call.client(), call.request.cookies.get(SESSION), bool(sign_out_others))
 
 
 def session_cookies(cookies: CookiePolicy, request: Request, issued: IssuedSession) -> list[bytes]:

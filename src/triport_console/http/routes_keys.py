@@ -28,19 +28,21 @@ class KeyRoutes:
 
     async def create(self, call: Call) -> t.CreatedKey:
         body: t.CreateKeyRequest = call.body
-        issued = await self._keys.create(call.live.user.id, body.name, body.scopes, body.rate_limit)
+        issued = await self._keys.create(
+            call.live.user.id, body.name, body.scopes, body.rate_limit, call.client()
+        )
         self._logged(call, "key_created", issued.key.id)
         assert issued.raw is not None
         return t.CreatedKey(raw=issued.raw, key=key_view(issued.key))
 
     async def revoke(self, call: Call) -> t.Ok:
         key_id = call.params["id"]
-        revoked = await self._keys.revoke(call.live.user.id, key_id)
+        revoked = await self._keys.revoke(call.live.user.id, key_id, call.client())
         self._logged(call, "key_revoked" if revoked else "key_already_revoked", key_id)
         return t.Ok()
 
     async def rotate(self, call: Call) -> t.RotatedKey:
-        issued = await self._keys.rotate(call.live.user.id, call.params["id"])
+        issued = await self._keys.rotate(call.live.user.id, call.params["id"], call.client())
         self._logged(call, "key_rotated", issued.key.id)
         assert issued.raw is not None and issued.replaces is not None
         return t.RotatedKey(old_id=issued.replaces, new=key_view(issued.key), raw=issued.raw)

@@ -13,10 +13,10 @@ from ..oidc import OidcError
 from ..services.google_login import GoogleDisabled, GoogleLoginService
 from ..services.sessions import IssuedSession
 from ..services.wallet_login import WalletLoginService
-from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, SESSION, CookiePolicy
+from .cookies import GOOGLE_PATH, GOOGLE_STATE, GOOGLE_VERIFIER, CookiePolicy
 from .error_codes import domain_error_response
 from .responses import Response, redirect
-from .routes_auth import session_cookies
+from .routes_auth import session_cookies, sign_in_context
 from .routing import Call, Handler
 
 SignedIn = Callable[[Call, IssuedSession], t.SignedIn]
@@ -42,7 +42,11 @@ class WalletRoutes:
     async def verify(self, call: Call) -> t.SignedIn:
         body: t.WalletVerifyRequest = call.body
         issued = await self._wallet.verify(
-            body.nonce, body.address, body.chain, body.signature, call.request.cookies.get(SESSION)
+            body.nonce,
+            body.address,
+            body.chain,
+            body.signature,
+            sign_in_context(call, body.sign_out_others),
         )
         self._log.info(
             "login", request_id=call.request.request_id, provider="wallet", user_id=issued.user.id
@@ -66,10 +70,14 @@ class GoogleRoutes:
         return redirect(f"{self._console}{LOGIN_PATH}?error={quote(code)}")
 
     async def start(self, call: Call) -> Response:
-        """Send the browser to the provider, keeping state and PKCE verifier in cookies."""
+        """Send the browser to the provider, keeping state and PKCE verifier in cookies.
+
+        `?sign_out_others=1` (or `true`) is carried in the state to the callback (spec 2.9).
+        """
         request = call.request
+        sign_out_others = request.query.get("sign_out_others", "").lower() in {"1", "true"}
         try:
-            flow = await self._google.start()
+            flow = await self._google.start(sign_out_others)
         except GoogleDisabled as error:
             return self._to_login(error.code)
         except OidcError as error:  # discovery failed: the provider is unreachable or broken
@@ -94,7 +102,7 @@ class GoogleRoutes:
                 request.query,
                 request.cookies.get(GOOGLE_STATE),
                 request.cookies.get(GOOGLE_VERIFIER),
-                request.cookies.get(SESSION),
+                sign_in_context(call),
             )
         except OidcError as error:
             request.outcome = error.redirect_code

@@ -10,7 +10,7 @@ from typing import Any
 from msgspec import Struct
 
 from ..api.endpoints import Endpoint, Feature
-from ..models import LiveSession
+from ..models import NO_CLIENT, ClientInfo, LiveSession
 from .request import Request
 from .responses import Response
 
@@ -24,6 +24,9 @@ class Call:
     body: Any = None  # the endpoint's request structure, decoded and type-checked
     session: LiveSession | None = None  # set for Guard.SESSION endpoints
     cookies: list[bytes] = field(default_factory=list)  # Set-Cookie values for a success
+    # The request's client (address, user agent) as sessions and activity events record it;
+    # a function, so that it is built only when something is written.
+    client: Callable[[], ClientInfo] = lambda: NO_CLIENT
 
     @property
     def live(self) -> LiveSession:

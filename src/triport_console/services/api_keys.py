@@ -16,10 +16,10 @@ from typing import Any
 from ..config import Settings
 from ..errors import Conflict, ErrorCode, InvalidInput, NotFound, StoreUnavailable
 from ..limits import MAX_KEY_NAME, MAX_RATE_LIMIT, MAX_SCOPES, SCOPES
-from ..models import ApiKey, NewApiKey, User
+from ..models import NO_CLIENT, ApiKey, ClientInfo, NewApiKey, User
 from ..store import Store
 from ..tokens import api_key_prefix, is_api_key_secret, is_uuid, new_api_key_secret, sha256
-from .sessions import utcnow
+from .sessions import ClientSource, utcnow
 
 ALL_SCOPES = ("*",)
 # A busy key is read many times a second; recording its use at most once a minute keeps the
@@ -97,7 +97,11 @@ class ApiKeyService:
         self._max_active = max_active_keys
 
     async def ensure_default(
-        self, user_id: str, current: ApiKey | None, now: datetime
+        self,
+        user_id: str,
+        current: ApiKey | None,
+        now: datetime,
+        client: ClientSource = lambda: NO_CLIENT,
     ) -> IssuedKey:
         """The user's active default key, created on first need (the `/me` bootstrap).
 
@@ -108,7 +112,7 @@ class ApiKeyService:
         if current is not None:
             return IssuedKey(current, None)
         record, secret = new_key("Default", ALL_SCOPES, 0, True, now)
-        created = await self._store.create_default_key(user_id, record)
+        created = await self._store.create_default_key(user_id, record, client())
         if created is not None:
             return IssuedKey(created, secret)
         winner = await self._store.find_default_key(user_id)
@@ -119,12 +123,19 @@ class ApiKeyService:
     async def list_keys(self, user_id: str) -> list[ApiKey]:
         return await self._store.list_keys(user_id)
 
-    async def create(self, user_id: str, name: Any, scopes: Any, rate_limit: Any) -> IssuedKey:
+    async def create(
+        self,
+        user_id: str,
+        name: Any,
+        scopes: Any,
+        rate_limit: Any,
+        client: ClientInfo = NO_CLIENT,
+    ) -> IssuedKey:
         """Validate the request's fields and issue a key, within the active-key limit."""
         record, secret = new_key(
             key_name(name), key_scopes(scopes), key_rate_limit(rate_limit), False, utcnow()
         )
-        created = await self._store.create_key(user_id, record, self._max_active)
+        created = await self._store.create_key(user_id, record, self._max_active, client)
         if created is None:
             raise Conflict(ErrorCode.TOO_MANY_KEYS)
         return IssuedKey(created, secret)
@@ -135,7 +146,7 @@ class ApiKeyService:
             raise NotFound()  # unknown and someone else's look the same
         return key
 
-    async def revoke(self, user_id: str, raw_id: str) -> bool:
+    async def revoke(self, user_id: str, raw_id: str, client: ClientInfo = NO_CLIENT) -> bool:
         """Idempotent: a revoked key answers as success. True if this call revoked it.
 
         The default key is refused: the console and `/me` rely on one always existing; rotate
@@ -146,9 +157,9 @@ class ApiKeyService:
             return False
         if key.is_default:
             raise Conflict(ErrorCode.CANNOT_REVOKE_DEFAULT)
-        return await self._store.revoke_key(user_id, key.id, utcnow())
+        return await self._store.revoke_key(user_id, key.id, utcnow(), client)
 
-    async def rotate(self, user_id: str, raw_id: str) -> IssuedKey:
+    async def rotate(self, user_id: str, raw_id: str, client: ClientInfo = NO_CLIENT) -> IssuedKey:
         """Replace a key by a new secret with the same name, scopes, rate limit and default flag.
 
         The store revokes the old key and inserts the successor in one transaction, conditioned
@@ -160,7 +171,7 @@ class ApiKeyService:
             raise Conflict(ErrorCode.KEY_REVOKED)
         now = utcnow()
         successor, secret = new_key(old.name, old.scopes, old.rate_limit, old.is_default, now)
-        rotated = await self._store.rotate_key(user_id, old.id, successor, now)
+        rotated = await self._store.rotate_key(user_id, old.id, successor, now, client)
         if rotated is None:
             raise Conflict(ErrorCode.KEY_REVOKED)
         return IssuedKey(rotated, secret, replaces=old.id)

@@ -16,7 +16,7 @@ from ..mail import Mailer
 from ..models import LoginCode
 from ..store import CodeOutcome, Store
 from ..tokens import login_code_mac, new_login_code
-from .sessions import IssuedSession, SessionService, utcnow
+from .sessions import IssuedSession, SessionService, SignInContext, utcnow
 
 CODE_LIFETIME = timedelta(minutes=10)
 RATE_WINDOW = timedelta(hours=1)
@@ -111,13 +111,13 @@ class EmailLoginService:
         return request_id
 
     async def verify(
-        self, request_id_value: object, code_value: object, replaces: str | None
+        self, request_id_value: object, code_value: object, context: SignInContext
     ) -> IssuedSession:
         request_id = parse_request_id(request_id_value)
         if not isinstance(code_value, str) or not _CODE.fullmatch(code_value):
             raise InvalidInput(ErrorCode.INVALID_CODE, "code must be the 6 digits from the email")
         now = utcnow()
-        session, token, csrf_token = self._sessions.prepare(now, replaces)
+        session, token, csrf_token = self._sessions.prepare(now, "email", context)
         result = await self._store.complete_email_login(
             request_id,
             login_code_mac(self._secret, request_id, code_value),
@@ -130,4 +130,6 @@ class EmailLoginService:
             )
         if result.outcome is CodeOutcome.WRONG_CODE or result.user is None:
             raise InvalidInput(ErrorCode.INVALID_CODE, "the code is wrong")
-        return IssuedSession(result.user, token, csrf_token, session.expires_at)
+        return self._sessions.issued(
+            result.user, session, token, csrf_token, result.signed_out_others
+        )

@@ -7,6 +7,7 @@ account. The OpenID adapter refuses unverified emails before this service sees t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from ..config import Settings
@@ -14,7 +15,11 @@ from ..errors import DomainError, ErrorCode
 from ..models import Identity
 from ..oidc import AuthorizationRequest, OidcClient
 from ..store import Store
-from .sessions import IssuedSession, SessionService, utcnow
+from .sessions import IssuedSession, SessionService, SignInContext, utcnow
+
+# `google/start?sign_out_others=1` marks the flow's state with this prefix (the state's random
+# part is base64url, which has no "."), so the choice survives the trip to the provider.
+SIGN_OUT_OTHERS_STATE = "o."
 
 
 class GoogleDisabled(DomainError):
@@ -43,18 +48,24 @@ class GoogleLoginService:
             raise GoogleDisabled("Google sign-in is not configured")
         return self._oidc
 
-    async def start(self) -> AuthorizationRequest:
-        return await self._client().authorization_request(self._redirect_uri)
+    async def start(self, sign_out_others: bool = False) -> AuthorizationRequest:
+        prefix = SIGN_OUT_OTHERS_STATE if sign_out_others else ""
+        return await self._client().authorization_request(self._redirect_uri, prefix)
 
     async def callback(
         self,
         params: Mapping[str, str],
         state_cookie: str | None,
         verifier_cookie: str | None,
-        replaces: str | None,
+        context: SignInContext,
     ) -> IssuedSession:
         profile = await self._client().complete(
             params, state_cookie, verifier_cookie, self._redirect_uri
+        )
+        # The state matched the cookie, so its flag is the one `start` set.
+        assert state_cookie is not None
+        context = dataclasses.replace(
+            context, sign_out_others=state_cookie.startswith(SIGN_OUT_OTHERS_STATE)
         )
         identity = Identity(
             "google",
@@ -63,6 +74,8 @@ class GoogleLoginService:
             display_name=profile.name,
             avatar_url=profile.picture,
         )
-        session, token, csrf_token = self._sessions.prepare(utcnow(), replaces)
-        user = await self._store.sign_in(identity, session)
-        return IssuedSession(user, token, csrf_token, session.expires_at)
+        session, token, csrf_token = self._sessions.prepare(utcnow(), "google", context)
+        signed_in = await self._store.sign_in(identity, session)
+        return self._sessions.issued(
+            signed_in.user, session, token, csrf_token, signed_in.signed_out_others
+        )

@@ -5,7 +5,8 @@ What goes, and when (SECURITY.md documents the same):
   is kept for audit for a week; a deleted row authenticates nothing, like a revoked one);
 - login codes created more than an hour ago: they expire after 10 minutes, but the per-address
   hourly limit counts them, so they must outlive that window;
-- wallet challenges past their expiry; rate-limit windows that have ended.
+- wallet challenges past their expiry; rate-limit windows that have ended;
+- account activity events older than `TRIPORT_ACTIVITY_RETENTION` (default 90 days, spec §2.11).
 Deletes run in batches of `BATCH` rows, each its own short transaction, so a purge never holds
 the write lock for long and sign-ins interleave with it.
 """
@@ -30,6 +31,7 @@ class Housekeeping:
     def __init__(self, store: Store, settings: Settings, log: JsonLog) -> None:
         self._store = store
         self._grace = timedelta(seconds=settings.purge_grace)
+        self._retention = timedelta(seconds=settings.activity_retention)
         self._interval = settings.purge_interval
         self._log = log
 
@@ -39,6 +41,7 @@ class Housekeeping:
             PurgeTarget.LOGIN_CODES: now - RATE_WINDOW,
             PurgeTarget.WALLET_CHALLENGES: now,
             PurgeTarget.RATE_LIMITS: now,
+            PurgeTarget.ACTIVITY_EVENTS: now - self._retention,
         }
 
     async def purge(self, now: datetime | None = None) -> dict[str, int]:

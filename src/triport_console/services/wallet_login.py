@@ -20,7 +20,7 @@ from ..wallets import (
     parse_chain,
     verify_signature,
 )
-from .sessions import IssuedSession, SessionService, utcnow
+from .sessions import IssuedSession, SessionService, SignInContext, utcnow
 
 
 def parse_nonce(value: object) -> str:
@@ -76,7 +76,7 @@ class WalletLoginService:
         address_value: object,
         chain_value: object,
         signature_value: object,
-        replaces: str | None,
+        context: SignInContext,
     ) -> IssuedSession:
         """Check the signature over the stored message, then burn the nonce and sign in.
 
@@ -94,9 +94,11 @@ class WalletLoginService:
         if (chain_value, address) != (challenge.chain, challenge.address):
             raise AddressMismatch("address or chain differ from the challenge's")
         verify_signature(challenge.chain, challenge.address, challenge.message, signature_value)
-        session, token, csrf_token = self._sessions.prepare(utcnow(), replaces)
+        session, token, csrf_token = self._sessions.prepare(utcnow(), "wallet", context)
         identity = Identity("wallet", f"{challenge.chain}:{challenge.address}")
-        user = await self._store.complete_wallet_login(nonce, identity, session)
-        if user is None:
+        signed_in = await self._store.complete_wallet_login(nonce, identity, session)
+        if signed_in is None:
             raise InvalidNonce("the nonce was used or expired meanwhile")
-        return IssuedSession(user, token, csrf_token, session.expires_at)
+        return self._sessions.issued(
+            signed_in.user, session, token, csrf_token, signed_in.signed_out_others
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store
+from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, SessionRevoke, Store
 
 
 def open_store(database_url: str, timeout: float, pooler: str = "none") -> Store:
@@ -17,4 +17,12 @@ def open_store(database_url: str, timeout: float, pooler: str = "none") -> Store
     return PostgresStore(database_url, timeout, pooler)
 
 
-__all__ = ["CodeOutcome", "CodeResult", "PurgeTarget", "RevokeOutcome", "Store", "open_store"]
+__all__ = [
+    "CodeOutcome",
+    "CodeResult",
+    "PurgeTarget",
+    "RevokeOutcome",
+    "SessionRevoke",
+    "Store",
+    "open_store",
+]

@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import (
+    NO_CLIENT,
+    ActivityEvent,
     ApiKey,
+    ClientInfo,
+    EndReason,
     Identity,
     LiveSession,
     LoginCode,
     NewApiKey,
     NewSession,
+    SessionInfo,
+    SignedIn,
     User,
     WalletChallenge,
 )
@@ -36,6 +42,14 @@ class RevokeOutcome(enum.Enum):
     CSRF_UNBOUND = "csrf_unbound"  # a live row whose bound CSRF hash differs: refused
 
 
+class SessionRevoke(enum.Enum):
+    """The outcome of ending one of a user's sessions by its public id (spec §2.9)."""
+
+    REVOKED = enum.auto()  # it was live and is revoked now, with its reason and event
+    NOTHING_LIVE = enum.auto()  # the user's, but already revoked or expired: a success
+    UNKNOWN = enum.auto()  # no such id, or another user's session (the service's not_found)
+
+
 class CodeOutcome(enum.Enum):
     SIGNED_IN = enum.auto()
     WRONG_CODE = enum.auto()  # counted; the request locks at the limit
@@ -46,6 +60,7 @@ class CodeOutcome(enum.Enum):
 class CodeResult:
     outcome: CodeOutcome
     user: User | None = None
+    signed_out_others: int = 0
 
 
 class PurgeTarget(enum.Enum):
@@ -55,6 +70,7 @@ class PurgeTarget(enum.Enum):
     LOGIN_CODES = "login_codes"  # created before the cutoff (older than the hourly limit window)
     WALLET_CHALLENGES = "wallet_challenges"  # expired before the cutoff
     RATE_LIMITS = "rate_limits"  # windows that ended before the cutoff
+    ACTIVITY_EVENTS = "activity_events"  # recorded before the cutoff (now - retention)
 
 
 _PURGE_ROWS = {
@@ -62,6 +78,7 @@ _PURGE_ROWS = {
     PurgeTarget.LOGIN_CODES: ("request_id", "created_at < {cutoff}"),
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
+    PurgeTarget.ACTIVITY_EVENTS: ("(user_id, at, id)", "at < {cutoff}"),
 }
 
 
@@ -105,21 +122,68 @@ class Store(ABC):
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None: ...
 
     @abstractmethod
+    async def session_end_reason(self, token_hash: bytes, now: datetime) -> EndReason | None:
+        """Why a known row is not live: its revoke reason, or "expired". None when unknown
+        (never issued, or purged) or live. Read only on the 401 path."""
+
+    @abstractmethod
     async def revoke_session(
-        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime, client: ClientInfo = NO_CLIENT
     ) -> RevokeOutcome:
-        """Revoke a live row unless its bound CSRF hash differs; commit before returning."""
+        """Logout: revoke a live row (reason `signed_out`, event `signed_out`) unless its bound
+        CSRF hash differs; commit before returning."""
 
     @abstractmethod
     async def extend_session(self, token_hash: bytes, expires_at: datetime, now: datetime) -> bool:
         """Push expiry to `expires_at`; False when the row is no longer live (never revives)."""
 
     @abstractmethod
-    async def revoke_user_sessions(self, email: str, now: datetime) -> int: ...
+    async def touch_session(
+        self, token_hash: bytes, now: datetime, stale_before: datetime, ip: str | None
+    ) -> bool:
+        """Set `last_seen_at` and `ip` if the row is live and was last seen before
+        `stale_before`; one conditioned UPDATE that never revives a revoked row."""
 
     @abstractmethod
-    async def sign_in(self, identity: Identity, session: NewSession) -> User:
-        """Find or create the user for `identity` and insert the session, in one transaction."""
+    async def list_live_sessions(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        """The user's live sessions, newest first."""
+
+    @abstractmethod
+    async def revoke_session_by_id(
+        self,
+        user_id: str,
+        session_id: str,
+        by_session_id: str,
+        now: datetime,
+        reason: EndReason,
+        event_type: str,
+        client: ClientInfo,
+    ) -> SessionRevoke:
+        """End one of the user's sessions with `reason`, recording `event_type`, in one
+        transaction committed before returning. Raises SessionNotLive when the caller's
+        session `by_session_id` (another one) is no longer live by then."""
+
+    @abstractmethod
+    async def revoke_other_sessions(
+        self, user_id: str, keep_session_id: str, now: datetime, client: ClientInfo
+    ) -> int:
+        """Revoke every live session of the user but `keep_session_id`
+        (`signed_out_everywhere`, and one event when any ended), in one transaction."""
+
+    @abstractmethod
+    async def revoke_user_sessions(self, email: str, now: datetime) -> int:
+        """The operator's revoke (reason `admin`, a `session_revoked` event per session)."""
+
+    @abstractmethod
+    async def sign_in(self, identity: Identity, session: NewSession) -> SignedIn:
+        """Find or create the user for `identity` and start the session, in one transaction."""
+
+    # Account activity -----------------------------------------------------------------------
+    @abstractmethod
+    async def list_activity(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[ActivityEvent]:
+        """At most `limit` of the user's events, newest first, older than `before` (at, id)."""
 
     # Email codes ----------------------------------------------------------------------------
     @abstractmethod
@@ -156,7 +220,7 @@ class Store(ABC):
     @abstractmethod
     async def complete_wallet_login(
         self, nonce: str, identity: Identity, session: NewSession
-    ) -> User | None:
+    ) -> SignedIn | None:
         """Burn the nonce and sign the wallet in, in one transaction.
 
         None when the nonce is no longer live (another request burned it first, or it
@@ -165,8 +229,11 @@ class Store(ABC):
 
     # API keys -------------------------------------------------------------------------------
     @abstractmethod
-    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
-        """Insert the user's default key; None when another request created one first."""
+    async def create_default_key(
+        self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
+        """Insert the user's default key (event `key_created`); None when another request
+        created one first."""
 
     @abstractmethod
     async def find_default_key(self, user_id: str) -> ApiKey | None: ...
@@ -191,22 +258,33 @@ class Store(ABC):
         """The key if it exists and belongs to `user_id` (someone else's key is not found)."""
 
     @abstractmethod
-    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+    async def create_key(
+        self, user_id: str, key: NewApiKey, max_active: int, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
         """Insert unless the user already has `max_active` active keys (then None).
 
-        The count and the insert are atomic across processes.
+        The count and the insert (and its `key_created` event) are atomic across processes.
         """
 
     @abstractmethod
-    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        """Revoke an active, non-default key; False when there was no such key to revoke."""
+    async def revoke_key(
+        self, user_id: str, key_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> bool:
+        """Revoke an active, non-default key (event `key_revoked`); False when there was no
+        such key to revoke."""
 
     @abstractmethod
     async def rotate_key(
-        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+        self,
+        user_id: str,
+        key_id: str,
+        successor: NewApiKey,
+        now: datetime,
+        client: ClientInfo = NO_CLIENT,
     ) -> ApiKey | None:
-        """In one transaction revoke the active key, point its `replaced_by` at `successor`
-        and insert it; None (nothing changed) when the key was no longer active."""
+        """In one transaction revoke the active key, point its `replaced_by` at `successor`,
+        insert it and record `key_rotated` (for the old id); None (nothing changed) when the
+        key was no longer active."""
 
     @abstractmethod
     async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:

@@ -52,15 +52,23 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import MigrationRefused, StoreUnavailable
+from ..errors import MigrationRefused, SessionNotLive, StoreUnavailable
 from ..metrics import active as metrics
 from ..models import (
+    NO_CLIENT,
+    ActivityEvent,
     ApiKey,
+    ClientInfo,
+    EndReason,
+    EventType,
     Identity,
     LiveSession,
     LoginCode,
     NewApiKey,
+    NewEvent,
     NewSession,
+    SessionInfo,
+    SignedIn,
     User,
     WalletChallenge,
 )
@@ -71,6 +79,7 @@ from .base import (
     CodeResult,
     PurgeTarget,
     RevokeOutcome,
+    SessionRevoke,
     Store,
     purge_statement,
 )
@@ -88,6 +97,25 @@ _KEY_COLUMNS = (
     "k.id AS key_id, k.user_id AS key_user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, "
     "k.status, k.is_default, k.created_at AS key_created_at, k.last_used_at"
 )
+_EVENT_COLUMNS = "id, type, at, ip, user_agent, provider, session_id, key_id, passkey_id"
+
+
+def _optional_id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _event(row: asyncpg.Record) -> ActivityEvent:
+    return ActivityEvent(
+        id=str(row["id"]),
+        type=row["type"],
+        at=row["at"],
+        ip=row["ip"],
+        user_agent=row["user_agent"],
+        provider=row["provider"],
+        session_id=_optional_id(row["session_id"]),
+        key_id=_optional_id(row["key_id"]),
+        passkey_id=_optional_id(row["passkey_id"]),
+    )
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -277,7 +305,8 @@ class PostgresStore(Store):
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         async with self._connection() as conn:
             row = await conn.fetchrow(
-                f"SELECT s.csrf_hash, s.created_at AS session_created_at, s.expires_at, "
+                "SELECT s.csrf_hash, s.created_at AS session_created_at, s.expires_at, "
+                "s.id AS session_id, s.provider AS session_provider, s.last_seen_at, "
                 f"{_USER_COLUMNS}, {_KEY_COLUMNS} "
                 "FROM sessions s JOIN users u ON u.id = s.user_id "
                 "LEFT JOIN api_keys k ON k.user_id = u.id AND k.is_default "
@@ -295,18 +324,44 @@ class PostgresStore(Store):
             expires_at=row["expires_at"],
             user=_user(row),
             default_key=_key(row) if row["key_id"] is not None else None,
+            id=str(row["session_id"]),
+            provider=row["session_provider"],
+            last_seen_at=row["last_seen_at"],
         )
 
+    async def session_end_reason(self, token_hash: bytes, now: datetime) -> EndReason | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT revoked_reason, revoked_at, expires_at FROM sessions WHERE token_hash = $1",
+                token_hash,
+            )
+        if row is None:
+            return None
+        if row["revoked_at"] is not None:
+            return EndReason(row["revoked_reason"] or EndReason.SIGNED_OUT)
+        return EndReason.EXPIRED if row["expires_at"] <= now else None
+
     async def revoke_session(
-        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime, client: ClientInfo = NO_CLIENT
     ) -> RevokeOutcome:
         async with self._connection() as conn:
+            # Still one statement on the usual path: the revoke and its `signed_out` event
+            # (only for a row that was live) commit together or not at all.
             revoked = await conn.fetchval(
-                "UPDATE sessions SET revoked_at = $3 WHERE token_hash = $1 AND revoked_at IS NULL "
-                "AND (csrf_hash = $2 OR expires_at <= $3) RETURNING true",
+                "WITH revoked AS (UPDATE sessions SET revoked_at = $3, "
+                "revoked_reason = 'signed_out' WHERE token_hash = $1 AND revoked_at IS NULL "
+                "AND (csrf_hash = $2 OR expires_at <= $3) "
+                "RETURNING id, user_id, provider, expires_at > $3 AS was_live), "
+                "event AS (INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, "
+                "provider, session_id) SELECT $4::uuid, user_id, 'signed_out', $3, $5::text, "
+                "$6::text, provider, id FROM revoked WHERE was_live) "
+                "SELECT true FROM revoked",
                 token_hash,
                 csrf_hash,
                 now,
+                uuid.uuid4(),
+                client.ip,
+                client.user_agent,
             )
             if revoked:
                 return RevokeOutcome.REVOKED
@@ -330,19 +385,131 @@ class PostgresStore(Store):
             now,
         )
 
+    async def touch_session(
+        self, token_hash: bytes, now: datetime, stale_before: datetime, ip: str | None
+    ) -> bool:
+        return await self._update(
+            "UPDATE sessions SET last_seen_at = $2, ip = coalesce($4, ip) WHERE token_hash = $1 "
+            "AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at < $3",
+            token_hash,
+            now,
+            stale_before,
+            ip,
+        )
+
+    async def list_live_sessions(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT id, provider, created_at, last_seen_at, expires_at, ip, user_agent "
+                "FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 "
+                "ORDER BY created_at DESC, id DESC",
+                user_id,
+                now,
+            )
+        return [
+            SessionInfo(
+                id=str(row["id"]),
+                provider=row["provider"],
+                created_at=row["created_at"],
+                last_seen_at=row["last_seen_at"],
+                expires_at=row["expires_at"],
+                ip=row["ip"],
+                user_agent=row["user_agent"],
+            )
+            for row in rows
+        ]
+
+    async def revoke_session_by_id(
+        self,
+        user_id: str,
+        session_id: str,
+        by_session_id: str,
+        now: datetime,
+        reason: EndReason,
+        event_type: str,
+        client: ClientInfo,
+    ) -> SessionRevoke:
+        async with self._transaction() as conn:
+            if by_session_id != session_id:
+                await _require_live(conn, user_id, by_session_id, now)
+            # The row lock makes a concurrent revoke of the same session wait, then see it
+            # revoked: exactly one of them records the event.
+            row = await conn.fetchrow(
+                "SELECT provider, revoked_at IS NULL AND expires_at > $3 AS live FROM sessions "
+                "WHERE id = $1 AND user_id = $2 FOR UPDATE",
+                session_id,
+                user_id,
+                now,
+            )
+            if row is None:
+                return SessionRevoke.UNKNOWN
+            if not row["live"]:
+                return SessionRevoke.NOTHING_LIVE
+            await conn.execute(
+                "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1",
+                session_id,
+                now,
+                reason.value,
+            )
+            event = NewEvent(event_type, now, client, row["provider"], session_id)
+            await record_event(conn, user_id, event)
+        return SessionRevoke.REVOKED
+
+    async def revoke_other_sessions(
+        self, user_id: str, keep_session_id: str, now: datetime, client: ClientInfo
+    ) -> int:
+        async with self._transaction() as conn:
+            provider = await _require_live(conn, user_id, keep_session_id, now)
+            status: str = await conn.execute(
+                "UPDATE sessions SET revoked_at = $3, revoked_reason = 'signed_out_everywhere' "
+                "WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND expires_at > $3",
+                user_id,
+                keep_session_id,
+                now,
+            )
+            revoked = int(status.split()[-1])
+            if revoked:
+                event = NewEvent(
+                    EventType.SIGNED_OUT_EVERYWHERE, now, client, provider, keep_session_id
+                )
+                await record_event(conn, user_id, event)
+        return revoked
+
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         async with self._connection() as conn:
             status = await conn.execute(
-                "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND expires_at > $2 "
-                "AND user_id = (SELECT id FROM users WHERE email = $1)",
+                "WITH revoked AS (UPDATE sessions SET revoked_at = $2, revoked_reason = 'admin' "
+                "WHERE revoked_at IS NULL AND expires_at > $2 "
+                "AND user_id = (SELECT id FROM users WHERE email = $1) RETURNING id, user_id) "
+                "INSERT INTO activity_events (id, user_id, type, at, session_id) "
+                "SELECT gen_random_uuid(), user_id, 'session_revoked', $2, id FROM revoked",
                 email,
                 now,
             )
         return int(status.split()[-1])
 
-    async def sign_in(self, identity: Identity, session: NewSession) -> User:
+    async def sign_in(self, identity: Identity, session: NewSession) -> SignedIn:
         async with self._transaction() as conn:
             return await _sign_in(conn, identity, session)
+
+    # Account activity -----------------------------------------------------------------------
+    async def list_activity(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[ActivityEvent]:
+        query = f"SELECT {_EVENT_COLUMNS} FROM activity_events WHERE user_id = $1"
+        order = " ORDER BY at DESC, id DESC LIMIT $2"
+        async with self._connection() as conn:
+            if before is None:
+                rows = await conn.fetch(query + order, user_id, limit)
+            else:
+                rows = await conn.fetch(
+                    query + " AND (at, id) < ($3, $4)" + order,
+                    user_id,
+                    limit,
+                    before[0],
+                    before[1],
+                )
+        return [_event(row) for row in rows]
 
     # Email codes ----------------------------------------------------------------------------
     async def create_login_code(
@@ -401,8 +568,8 @@ class PostgresStore(Store):
                 session.created_at,
             )
             email = row["email"]
-            user = await _sign_in(conn, Identity("email", email, email=email), session)
-            return CodeResult(CodeOutcome.SIGNED_IN, user)
+            signed_in = await _sign_in(conn, Identity("email", email, email=email), session)
+            return CodeResult(CodeOutcome.SIGNED_IN, signed_in.user, signed_in.signed_out_others)
 
     # Wallet challenges ----------------------------------------------------------------------
     async def create_wallet_challenge(self, challenge: WalletChallenge) -> None:
@@ -439,7 +606,7 @@ class PostgresStore(Store):
 
     async def complete_wallet_login(
         self, nonce: str, identity: Identity, session: NewSession
-    ) -> User | None:
+    ) -> SignedIn | None:
         async with self._transaction() as conn:
             # A concurrent burner holds the row lock; once it commits, READ COMMITTED re-checks
             # `used_at IS NULL` on the new row version and this UPDATE matches nothing.
@@ -454,9 +621,11 @@ class PostgresStore(Store):
             return await _sign_in(conn, identity, session)
 
     # API keys -------------------------------------------------------------------------------
-    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
-        async with self._connection() as conn:
-            inserted = await _insert_key(conn, user_id, key, on_conflict_nothing=True)
+    async def create_default_key(
+        self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
+        async with self._transaction() as conn:
+            inserted = await _insert_key(conn, user_id, key, client, on_conflict_nothing=True)
         if not inserted:
             return None  # another request created the default key first
         return key.issued_to(user_id)
@@ -509,7 +678,9 @@ class PostgresStore(Store):
             )
         return _key(row) if row is not None else None
 
-    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+    async def create_key(
+        self, user_id: str, key: NewApiKey, max_active: int, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
         async with self._transaction() as conn:
             # The user's row lock serialises count-then-insert for one user across instances;
             # NO KEY UPDATE does not block sign-ins inserting sessions that reference the row.
@@ -519,20 +690,34 @@ class PostgresStore(Store):
             )
             if active >= max_active:
                 return None
-            await _insert_key(conn, user_id, key)
+            await _insert_key(conn, user_id, key, client)
         return key.issued_to(user_id)
 
-    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        return await self._update(
-            "UPDATE api_keys SET status = 'revoked', revoked_at = $3 WHERE id = $1 "
-            "AND user_id = $2 AND status = 'active' AND NOT is_default",
-            key_id,
-            user_id,
-            now,
-        )
+    async def revoke_key(
+        self, user_id: str, key_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> bool:
+        async with self._transaction() as conn:
+            status = await conn.execute(
+                "UPDATE api_keys SET status = 'revoked', revoked_at = $3 WHERE id = $1 "
+                "AND user_id = $2 AND status = 'active' AND NOT is_default",
+                key_id,
+                user_id,
+                now,
+            )
+            if status != "UPDATE 1":
+                return False
+            await record_event(
+                conn, user_id, NewEvent(EventType.KEY_REVOKED, now, client, key_id=key_id)
+            )
+        return True
 
     async def rotate_key(
-        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+        self,
+        user_id: str,
+        key_id: str,
+        successor: NewApiKey,
+        now: datetime,
+        client: ClientInfo = NO_CLIENT,
     ) -> ApiKey | None:
         async with self._transaction() as conn:
             # Revoke first: the default key's successor may only exist once the old one is
@@ -549,6 +734,9 @@ class PostgresStore(Store):
             if status != "UPDATE 1":
                 return None
             await _insert_key(conn, user_id, successor)
+            await record_event(
+                conn, user_id, NewEvent(EventType.KEY_ROTATED, now, client, key_id=key_id)
+            )
         return successor.issued_to(user_id)
 
     async def find_active_key(self, key_hash: bytes) -> tuple[ApiKey, User] | None:
@@ -601,9 +789,57 @@ async def _apply_migrations(conn: asyncpg.Connection) -> list[int]:
     return applied
 
 
+async def _require_live(
+    conn: asyncpg.Connection, user_id: str, session_id: str, now: datetime
+) -> str:
+    """The caller's session must still be live inside the transaction that acts for it: a
+    request must not act for a session that another one has just ended. Its provider.
+
+    Takes the user's row lock first, so that session revokes acting for one user (from two
+    devices at once) run one after the other instead of deadlocking on each other's rows, and
+    the caller's row lock, so that it cannot be revoked before this transaction ends.
+    """
+    await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", user_id)
+    provider: str | None = await conn.fetchval(
+        "SELECT provider FROM sessions WHERE id = $1 AND user_id = $2 "
+        "AND revoked_at IS NULL AND expires_at > $3 FOR UPDATE",
+        session_id,
+        user_id,
+        now,
+    )
+    if provider is None:
+        raise SessionNotLive()
+    return provider
+
+
+async def record_event(conn: asyncpg.Connection, user_id: str, event: NewEvent) -> None:
+    """Insert an activity event inside the caller's transaction (the one making the change)."""
+    await conn.execute(
+        "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, provider, "
+        "session_id, key_id, passkey_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        event.id,
+        user_id,
+        event.type,
+        event.at,
+        event.client.ip,
+        event.client.user_agent,
+        event.provider,
+        event.session_id,
+        event.key_id,
+        event.passkey_id,
+    )
+
+
 async def _insert_key(
-    conn: asyncpg.Connection, user_id: str, key: NewApiKey, *, on_conflict_nothing: bool = False
+    conn: asyncpg.Connection,
+    user_id: str,
+    key: NewApiKey,
+    created_by: ClientInfo | None = None,
+    *,
+    on_conflict_nothing: bool = False,
 ) -> bool:
+    """Insert a key; with `created_by` (a new key, not a rotation's successor) record
+    `key_created` too, in the caller's transaction."""
     conflict = " ON CONFLICT DO NOTHING" if on_conflict_nothing else ""
     status: str = await conn.execute(
         "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
@@ -619,10 +855,14 @@ async def _insert_key(
         key.is_default,
         key.created_at,
     )
-    return status == "INSERT 0 1"
+    inserted = status == "INSERT 0 1"
+    if inserted and created_by is not None:
+        event = NewEvent(EventType.KEY_CREATED, key.created_at, created_by, key_id=key.id)
+        await record_event(conn, user_id, event)
+    return inserted
 
 
-async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSession) -> User:
+async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSession) -> SignedIn:
     at = session.created_at
     # Serialises first sign-ins of one identity: without it two concurrent first wallet
     # sign-ins (no email to meet on) would each create a user for the same identity.
@@ -671,19 +911,51 @@ async def _sign_in(conn: asyncpg.Connection, identity: Identity, session: NewSes
             row["id"],
             at,
         )
+    user = _user(row)
+    return SignedIn(user, await start_session(conn, user.id, session))
+
+
+async def start_session(conn: asyncpg.Connection, user_id: str, session: NewSession) -> int:
+    """Every sign-in's last step, in its transaction (see NewSession); returns how many other
+    sessions `sign_out_others` ended. Passkey sign-in calls it too."""
+    at = session.created_at
     if session.replaces is not None:
         await conn.execute(
-            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'replaced' "
+            "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
             session.replaces,
             at,
         )
+    signed_out = 0
+    if session.sign_out_others:
+        # The user's row lock orders this against revoke-others from the user's other devices.
+        await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", user_id)
+        status: str = await conn.execute(
+            "UPDATE sessions SET revoked_at = $2, revoked_reason = 'signed_out_everywhere' "
+            "WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            user_id,
+            at,
+        )
+        signed_out = int(status.split()[-1])
+    client = session.client
     await conn.execute(
-        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at, id, "
+        "provider, last_seen_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $4, $8, $9)",
         session.token_hash,
         session.csrf_hash,
-        row["id"],
+        user_id,
         at,
         session.expires_at,
+        session.id,
+        session.provider,
+        client.ip,
+        client.user_agent,
     )
-    return _user(row)
+    for kind in (
+        (EventType.SIGNED_IN, EventType.SIGNED_OUT_EVERYWHERE)
+        if signed_out
+        else (EventType.SIGNED_IN,)
+    ):
+        event = NewEvent(kind, at, client, session.provider, session.id)
+        await record_event(conn, user_id, event)
+    return signed_out

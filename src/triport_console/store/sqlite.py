@@ -31,20 +31,36 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ..errors import DomainError, StoreUnavailable
+from ..errors import DomainError, SessionNotLive, StoreUnavailable
 from ..metrics import active as metrics
 from ..models import (
+    NO_CLIENT,
+    ActivityEvent,
     ApiKey,
+    ClientInfo,
+    EndReason,
+    EventType,
     Identity,
     LiveSession,
     LoginCode,
     NewApiKey,
+    NewEvent,
     NewSession,
+    SessionInfo,
+    SignedIn,
     User,
     WalletChallenge,
 )
 from . import migrations
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, Store, purge_statement
+from .base import (
+    CodeOutcome,
+    CodeResult,
+    PurgeTarget,
+    RevokeOutcome,
+    SessionRevoke,
+    Store,
+    purge_statement,
+)
 
 T = TypeVar("T")
 _MAX_BATCH = 256
@@ -67,6 +83,14 @@ def ts(value: datetime) -> str:
 
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def _session_info(row: tuple[Any, ...]) -> SessionInfo:
+    return SessionInfo(row[0], row[1], _dt(row[2]), _dt(row[3]), _dt(row[4]), row[5], row[6])
+
+
+def _event(row: tuple[Any, ...]) -> ActivityEvent:
+    return ActivityEvent(row[0], row[1], _dt(row[2]), *row[3:])
 
 
 def _user(row: tuple[Any, ...]) -> User:
@@ -356,8 +380,8 @@ class SQLiteStore(Store):
     # Sessions -------------------------------------------------------------------------------
     async def find_live_session(self, token_hash: bytes, now: datetime) -> LiveSession | None:
         rows = self._read(
-            f"SELECT s.csrf_hash, s.created_at, s.expires_at, {_USER_COLUMNS}, {_KEY_COLUMNS} "
-            "FROM sessions s JOIN users u ON u.id = s.user_id "
+            "SELECT s.csrf_hash, s.created_at, s.expires_at, s.id, s.provider, s.last_seen_at, "
+            f"{_USER_COLUMNS}, {_KEY_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id "
             "LEFT JOIN api_keys k ON k.user_id = u.id AND k.is_default = 1 AND k.status = 'active' "
             "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
             (token_hash, ts(now)),
@@ -370,22 +394,46 @@ class SQLiteStore(Store):
             csrf_hash=row[0],
             created_at=_dt(row[1]),
             expires_at=_dt(row[2]),
-            user=_user(row[3:10]),
-            default_key=_key(row[10:]) if row[10] is not None else None,
+            id=row[3],
+            provider=row[4],
+            last_seen_at=_dt(row[5]),
+            user=_user(row[6:13]),
+            default_key=_key(row[13:]) if row[13] is not None else None,
         )
 
+    async def session_end_reason(self, token_hash: bytes, now: datetime) -> EndReason | None:
+        rows = self._read(
+            "SELECT revoked_reason, revoked_at, expires_at FROM sessions WHERE token_hash = ?",
+            (token_hash,),
+        )
+        if not rows:
+            return None
+        reason, revoked_at, expires_at = rows[0]
+        if revoked_at is not None:
+            return EndReason(reason or EndReason.SIGNED_OUT)
+        return EndReason.EXPIRED if expires_at <= ts(now) else None
+
     async def revoke_session(
-        self, token_hash: bytes, csrf_hash: bytes, now: datetime
+        self, token_hash: bytes, csrf_hash: bytes, now: datetime, client: ClientInfo = NO_CLIENT
     ) -> RevokeOutcome:
         at = ts(now)
 
         def revoke(conn: sqlite3.Connection) -> RevokeOutcome:
             updated = conn.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL "
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out' "
+                "WHERE token_hash = ? AND revoked_at IS NULL "
                 "AND (csrf_hash = ? OR expires_at <= ?)",
                 (at, token_hash, csrf_hash, at),
             ).rowcount
             if updated:
+                # The `signed_out` event, for a row that was live, read from the row just
+                # revoked (by primary key, on the page the UPDATE has just written).
+                conn.execute(
+                    "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, "
+                    "provider, session_id) SELECT ?, user_id, 'signed_out', ?, ?, ?, provider, id "
+                    "FROM sessions WHERE token_hash = ? AND expires_at > ?",
+                    (str(uuid.uuid4()), at, client.ip, client.user_agent, token_hash, at),
+                )
                 return RevokeOutcome.REVOKED
             still_live = conn.execute(
                 "SELECT 1 FROM sessions WHERE token_hash = ? AND revoked_at IS NULL "
@@ -403,20 +451,119 @@ class SQLiteStore(Store):
             (ts(expires_at), token_hash, ts(now)),
         )
 
+    async def touch_session(
+        self, token_hash: bytes, now: datetime, stale_before: datetime, ip: str | None
+    ) -> bool:
+        return await self._update(
+            "UPDATE sessions SET last_seen_at = ?, ip = coalesce(?, ip) WHERE token_hash = ? "
+            "AND revoked_at IS NULL AND expires_at > ? AND last_seen_at < ?",
+            (ts(now), ip, token_hash, ts(now), ts(stale_before)),
+        )
+
+    async def list_live_sessions(self, user_id: str, now: datetime) -> list[SessionInfo]:
+        rows = self._read(
+            "SELECT id, provider, created_at, last_seen_at, expires_at, ip, user_agent "
+            "FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? "
+            "ORDER BY created_at DESC, id DESC",
+            (user_id, ts(now)),
+        )
+        return [_session_info(row) for row in rows]
+
+    async def revoke_session_by_id(
+        self,
+        user_id: str,
+        session_id: str,
+        by_session_id: str,
+        now: datetime,
+        reason: EndReason,
+        event_type: str,
+        client: ClientInfo,
+    ) -> SessionRevoke:
+        at = ts(now)
+
+        def revoke(conn: sqlite3.Connection) -> SessionRevoke:
+            if by_session_id != session_id:
+                _require_live(conn, user_id, by_session_id, at)
+            rows = conn.execute(
+                "SELECT provider, revoked_at IS NULL AND expires_at > ? FROM sessions "
+                "WHERE id = ? AND user_id = ?",
+                (at, session_id, user_id),
+            ).fetchall()
+            if not rows:
+                return SessionRevoke.UNKNOWN
+            provider, live = rows[0]
+            if not live:
+                return SessionRevoke.NOTHING_LIVE
+            conn.execute(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ?",
+                (at, reason.value, session_id),
+            )
+            record_event(conn, user_id, NewEvent(event_type, now, client, provider, session_id))
+            return SessionRevoke.REVOKED
+
+        return await self._writer.run(revoke)
+
+    async def revoke_other_sessions(
+        self, user_id: str, keep_session_id: str, now: datetime, client: ClientInfo
+    ) -> int:
+        at = ts(now)
+
+        def revoke_others(conn: sqlite3.Connection) -> int:
+            provider = _require_live(conn, user_id, keep_session_id, at)
+            revoked: int = conn.execute(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out_everywhere' "
+                "WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?",
+                (at, user_id, keep_session_id, at),
+            ).rowcount
+            if revoked:
+                event = NewEvent(
+                    EventType.SIGNED_OUT_EVERYWHERE, now, client, provider, keep_session_id
+                )
+                record_event(conn, user_id, event)
+            return revoked
+
+        return await self._writer.run(revoke_others)
+
     async def revoke_user_sessions(self, email: str, now: datetime) -> int:
         at = ts(now)
 
         def revoke_all(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND expires_at > ? "
-                "AND user_id = (SELECT id FROM users WHERE email = ?)",
+            revoked = conn.execute(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'admin' "
+                "WHERE revoked_at IS NULL AND expires_at > ? "
+                "AND user_id = (SELECT id FROM users WHERE email = ?) RETURNING id, user_id",
                 (at, at, email),
-            ).rowcount
+            ).fetchall()
+            for session_id, user_id in revoked:
+                record_event(
+                    conn,
+                    user_id,
+                    NewEvent(EventType.SESSION_REVOKED, now, NO_CLIENT, None, session_id),
+                )
+            return len(revoked)
 
         return await self._writer.run(revoke_all)
 
-    async def sign_in(self, identity: Identity, session: NewSession) -> User:
+    async def sign_in(self, identity: Identity, session: NewSession) -> SignedIn:
         return await self._writer.run(lambda conn: _sign_in(conn, identity, session))
+
+    # Account activity -----------------------------------------------------------------------
+    async def list_activity(
+        self, user_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[ActivityEvent]:
+        columns = (
+            "SELECT id, type, at, ip, user_agent, provider, session_id, key_id, passkey_id "
+            "FROM activity_events WHERE user_id = ?"
+        )
+        order = " ORDER BY at DESC, id DESC LIMIT ?"
+        if before is None:
+            rows = self._read(columns + order, (user_id, limit))
+        else:
+            rows = self._read(
+                columns + " AND (at, id) < (?, ?)" + order,
+                (user_id, ts(before[0]), before[1], limit),
+            )
+        return [_event(row) for row in rows]
 
     # Email codes ----------------------------------------------------------------------------
     async def create_login_code(
@@ -473,8 +620,8 @@ class SQLiteStore(Store):
             conn.execute(
                 "UPDATE login_codes SET consumed_at = ? WHERE request_id = ?", (at, request_id)
             )
-            user = _sign_in(conn, Identity("email", email, email=email), session)
-            return CodeResult(CodeOutcome.SIGNED_IN, user)
+            signed_in = _sign_in(conn, Identity("email", email, email=email), session)
+            return CodeResult(CodeOutcome.SIGNED_IN, signed_in.user, signed_in.signed_out_others)
 
         return await self._writer.run(complete)
 
@@ -508,10 +655,10 @@ class SQLiteStore(Store):
 
     async def complete_wallet_login(
         self, nonce: str, identity: Identity, session: NewSession
-    ) -> User | None:
+    ) -> SignedIn | None:
         at = ts(session.created_at)
 
-        def complete(conn: sqlite3.Connection) -> User | None:
+        def complete(conn: sqlite3.Connection) -> SignedIn | None:
             # The single writer serialises this: a second call for the nonce updates no row.
             burned = conn.execute(
                 "UPDATE wallet_challenges SET used_at = ? WHERE nonce = ? AND used_at IS NULL "
@@ -523,10 +670,12 @@ class SQLiteStore(Store):
         return await self._writer.run(complete)
 
     # API keys -------------------------------------------------------------------------------
-    async def create_default_key(self, user_id: str, key: NewApiKey) -> ApiKey | None:
+    async def create_default_key(
+        self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
         def create(conn: sqlite3.Connection) -> ApiKey | None:
             try:
-                _insert_key(conn, user_id, key)
+                _insert_key(conn, user_id, key, client)
             except sqlite3.IntegrityError:
                 return None  # another request created the default key first
             return key.issued_to(user_id)
@@ -577,7 +726,9 @@ class SQLiteStore(Store):
         )
         return _key(rows[0]) if rows else None
 
-    async def create_key(self, user_id: str, key: NewApiKey, max_active: int) -> ApiKey | None:
+    async def create_key(
+        self, user_id: str, key: NewApiKey, max_active: int, client: ClientInfo = NO_CLIENT
+    ) -> ApiKey | None:
         def create(conn: sqlite3.Connection) -> ApiKey | None:
             # Atomic across processes: the writer's transaction holds SQLite's write lock.
             (active,) = conn.execute(
@@ -586,20 +737,35 @@ class SQLiteStore(Store):
             ).fetchone()
             if active >= max_active:
                 return None
-            _insert_key(conn, user_id, key)
+            _insert_key(conn, user_id, key, client)
             return key.issued_to(user_id)
 
         return await self._writer.run(create)
 
-    async def revoke_key(self, user_id: str, key_id: str, now: datetime) -> bool:
-        return await self._update(
-            "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? "
-            "AND user_id = ? AND status = 'active' AND is_default = 0",
-            (ts(now), key_id, user_id),
-        )
+    async def revoke_key(
+        self, user_id: str, key_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> bool:
+        def revoke(conn: sqlite3.Connection) -> bool:
+            revoked = conn.execute(
+                "UPDATE api_keys SET status = 'revoked', revoked_at = ? WHERE id = ? "
+                "AND user_id = ? AND status = 'active' AND is_default = 0",
+                (ts(now), key_id, user_id),
+            ).rowcount
+            if revoked:
+                record_event(
+                    conn, user_id, NewEvent(EventType.KEY_REVOKED, now, client, key_id=key_id)
+                )
+            return bool(revoked)
+
+        return await self._writer.run(revoke)
 
     async def rotate_key(
-        self, user_id: str, key_id: str, successor: NewApiKey, now: datetime
+        self,
+        user_id: str,
+        key_id: str,
+        successor: NewApiKey,
+        now: datetime,
+        client: ClientInfo = NO_CLIENT,
     ) -> ApiKey | None:
         def rotate(conn: sqlite3.Connection) -> ApiKey | None:
             # Revoke first: the default key's successor may only exist once the old one is
@@ -612,6 +778,7 @@ class SQLiteStore(Store):
             if not revoked:
                 return None
             _insert_key(conn, user_id, successor)
+            record_event(conn, user_id, NewEvent(EventType.KEY_ROTATED, now, client, key_id=key_id))
             return successor.issued_to(user_id)
 
         return await self._writer.run(rotate)
@@ -634,7 +801,45 @@ class SQLiteStore(Store):
         )
 
 
-def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
+def _require_live(conn: sqlite3.Connection, user_id: str, session_id: str, at: str) -> str:
+    """The caller's session must still be live inside the transaction that acts for it: a
+    request must not act for a session that another one has just ended. Its provider."""
+    rows = conn.execute(
+        "SELECT provider FROM sessions WHERE id = ? AND user_id = ? "
+        "AND revoked_at IS NULL AND expires_at > ?",
+        (session_id, user_id, at),
+    ).fetchall()
+    if not rows:
+        raise SessionNotLive()
+    provider: str = rows[0][0]
+    return provider
+
+
+def record_event(conn: sqlite3.Connection, user_id: str, event: NewEvent) -> None:
+    """Insert an activity event inside the caller's transaction (the one making the change)."""
+    conn.execute(
+        "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, provider, "
+        "session_id, key_id, passkey_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.id,
+            user_id,
+            event.type,
+            ts(event.at),
+            event.client.ip,
+            event.client.user_agent,
+            event.provider,
+            event.session_id,
+            event.key_id,
+            event.passkey_id,
+        ),
+    )
+
+
+def _insert_key(
+    conn: sqlite3.Connection, user_id: str, key: NewApiKey, created_by: ClientInfo | None = None
+) -> None:
+    """Insert a key; with `created_by` (a new key, not a rotation's successor) record
+    `key_created` too."""
     conn.execute(
         "INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, scopes, rate_limit, "
         "status, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
@@ -650,9 +855,15 @@ def _insert_key(conn: sqlite3.Connection, user_id: str, key: NewApiKey) -> None:
             ts(key.created_at),
         ),
     )
+    if created_by is not None:
+        record_event(
+            conn,
+            user_id,
+            NewEvent(EventType.KEY_CREATED, key.created_at, created_by, key_id=key.id),
+        )
 
 
-def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) -> User:
+def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) -> SignedIn:
     at = ts(session.created_at)
     rows = conn.execute(
         f"SELECT {_USER_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id "
@@ -688,14 +899,48 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
             "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)",
             (identity.provider, identity.subject, user.id, at),
         )
+    return SignedIn(user, start_session(conn, user.id, session))
+
+
+def start_session(conn: sqlite3.Connection, user_id: str, session: NewSession) -> int:
+    """Every sign-in's last step, in its transaction (see NewSession); returns how many other
+    sessions `sign_out_others` ended. Passkey sign-in calls it too."""
+    at = ts(session.created_at)
     if session.replaces is not None:
         conn.execute(
-            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-            (at, session.replaces),
+            "UPDATE sessions SET revoked_at = ?, revoked_reason = 'replaced' "
+            "WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+            (at, session.replaces, at),
         )
+    signed_out = 0
+    if session.sign_out_others:
+        signed_out = conn.execute(
+            "UPDATE sessions SET revoked_at = ?, revoked_reason = 'signed_out_everywhere' "
+            "WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
+            (at, user_id, at),
+        ).rowcount
+    client = session.client
     conn.execute(
-        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (session.token_hash, session.csrf_hash, user.id, at, ts(session.expires_at)),
+        "INSERT INTO sessions (token_hash, csrf_hash, user_id, created_at, expires_at, id, "
+        "provider, last_seen_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            session.token_hash,
+            session.csrf_hash,
+            user_id,
+            at,
+            ts(session.expires_at),
+            session.id,
+            session.provider,
+            at,
+            client.ip,
+            client.user_agent,
+        ),
     )
-    return user
+    for kind in (
+        (EventType.SIGNED_IN, EventType.SIGNED_OUT_EVERYWHERE)
+        if signed_out
+        else (EventType.SIGNED_IN,)
+    ):
+        event = NewEvent(kind, session.created_at, client, session.provider, session.id)
+        record_event(conn, user_id, event)
+    return signed_out

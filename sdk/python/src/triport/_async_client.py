@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+from collections.abc import AsyncIterator
 from functools import cached_property
 from types import TracebackType
 from typing import TypeVar
@@ -13,13 +14,17 @@ import httpx
 from ._base_client import BaseConsoleClient
 from ._core import Operation, Sleep, Timeout
 from ._models import (
+    ActivityEvent,
+    ActivityPage,
     Challenge,
     CreatedKey,
     EmailStartResult,
     KeyList,
     Me,
     OkResult,
+    RevokedOthers,
     RotatedKey,
+    SessionList,
     SignInResult,
 )
 from ._wallet import WalletSigner
@@ -44,6 +49,16 @@ class AsyncConsoleClient(BaseConsoleClient[httpx.AsyncClient]):
     def keys(self) -> AsyncKeys:
         """The API keys of the signed-in user."""
         return AsyncKeys(self)
+
+    @cached_property
+    def sessions(self) -> AsyncSessions:
+        """Where the user is signed in, and ending those sessions."""
+        return AsyncSessions(self)
+
+    @cached_property
+    def activity(self) -> AsyncActivity:
+        """What happened on the account, newest first."""
+        return AsyncActivity(self)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -96,10 +111,18 @@ class AsyncAuth:
         return await self._run(self._core.email_start(email, timeout))
 
     async def email_verify(
-        self, request_id: str, code: str, *, timeout: Timeout | None = None
+        self,
+        request_id: str,
+        code: str,
+        *,
+        sign_out_others: bool = False,
+        timeout: Timeout | None = None,
     ) -> SignInResult:
-        """Exchange the mailed code for a session (the client keeps its cookies)."""
-        return await self._run(self._core.email_verify(request_id, code, timeout))
+        """Exchange the mailed code for a session (the client keeps its cookies).
+
+        ``sign_out_others=True`` also ends every other session of the user (a lost device).
+        """
+        return await self._run(self._core.email_verify(request_id, code, sign_out_others, timeout))
 
     async def wallet_challenge(
         self, address: str, chain: str, *, timeout: Timeout | None = None
@@ -114,18 +137,25 @@ class AsyncAuth:
         chain: str,
         signature: str,
         *,
+        sign_out_others: bool = False,
         timeout: Timeout | None = None,
     ) -> SignInResult:
-        """Exchange the signed challenge for a session."""
-        return await self._run(self._core.wallet_verify(nonce, address, chain, signature, timeout))
+        """Exchange the signed challenge for a session (``sign_out_others`` as in email_verify)."""
+        operation = self._core.wallet_verify(
+            nonce, address, chain, signature, sign_out_others, timeout
+        )
+        return await self._run(operation)
 
     async def me(self, *, timeout: Timeout | None = None) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
         return await self._run(self._core.me(timeout))
 
-    def google_start_url(self) -> str:
-        """Where to send the browser to start Google sign-in (a full-page navigation)."""
-        return self._core.google_start_url()
+    def google_start_url(self, *, sign_out_others: bool = False) -> str:
+        """Where to send the browser to start Google sign-in (a full-page navigation).
+
+        ``sign_out_others=True``: the sign-in also ends every other session of the user.
+        """
+        return self._core.google_start_url(sign_out_others)
 
     async def logout(
         self, *, deadline: float | None = None, timeout: Timeout | None = None
@@ -145,16 +175,21 @@ class AsyncWalletAuth:
         self._core = client._core
 
     async def sign_in(
-        self, signer: WalletSigner, *, domain: str | None = None, timeout: Timeout | None = None
+        self,
+        signer: WalletSigner,
+        *,
+        domain: str | None = None,
+        sign_out_others: bool = False,
+        timeout: Timeout | None = None,
     ) -> SignInResult:
         """Sign in with ``signer``: an eth-account ``LocalAccount``, a PyNaCl ``SigningKey``, or
         a :class:`triport.Wallet`. The SDK asks for a challenge, checks that the message is a
         standard sign-in for this address (and for ``domain``, the console's host, if given),
         signs it locally and trades the signature for a session (``timeout=`` applies to each
-        of the two calls). Raises
+        of the two calls; ``sign_out_others=True`` ends every other session, spec §2.9). Raises
         :class:`triport.WalletMessageError` (nothing signed) for any other message.
         """
-        return await self._run(self._core.wallet_sign_in(signer, domain, timeout))
+        return await self._run(self._core.wallet_sign_in(signer, domain, sign_out_others, timeout))
 
 
 class AsyncKeys:
@@ -186,3 +221,62 @@ class AsyncKeys:
     async def rotate(self, id: str, *, timeout: Timeout | None = None) -> RotatedKey:
         """Revoke a key and create its replacement in one step."""
         return await self._run(self._core.rotate_key(id, timeout))
+
+
+class AsyncSessions:
+    """``console.sessions``: the user's live sessions (``timeout=`` as in ``auth``)."""
+
+    def __init__(self, client: AsyncConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    async def list(self, *, timeout: Timeout | None = None) -> SessionList:
+        """Live sessions in ``.sessions``: the current one (``current``) first, then newest."""
+        return await self._run(self._core.list_sessions(timeout))
+
+    async def revoke(self, id: str, *, timeout: Timeout | None = None) -> OkResult:
+        """End one session (idempotent). Ending this client's own session signs it out."""
+        return await self._run(self._core.revoke_session(id, timeout))
+
+    async def revoke_others(self, *, timeout: Timeout | None = None) -> RevokedOthers:
+        """End every other live session of the user; ``.revoked`` counts them."""
+        return await self._run(self._core.revoke_other_sessions(timeout))
+
+
+class AsyncActivity:
+    """``console.activity``: account events, newest first, kept 90 days."""
+
+    def __init__(self, client: AsyncConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        before: str | None = None,
+        timeout: Timeout | None = None,
+    ) -> ActivityPage:
+        """One page (``limit`` 1-100, default 50); pass its ``next`` as ``before`` for the next."""
+        return await self._run(self._core.list_activity(limit, before, timeout))
+
+    async def iterate(
+        self,
+        *,
+        limit: int | None = None,
+        before: str | None = None,
+        timeout: Timeout | None = None,
+    ) -> AsyncIterator[ActivityEvent]:
+        """Every event from ``before`` (default: the newest) on, fetching ``limit`` at a time."""
+        cursor = before
+        while True:
+            page = await self.list(limit=limit, before=cursor, timeout=timeout)
+            for event in page.events:
+                yield event
+            if page.next is None:
+                return
+            cursor = page.next
+
+    def __aiter__(self) -> AsyncIterator[ActivityEvent]:
+        """``async for event in console.activity``: every event, newest first."""
+        return self.iterate()

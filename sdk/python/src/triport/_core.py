@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeAlias, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -31,6 +31,7 @@ from ._exceptions import (
 )
 from ._models import (
     JSON,
+    ActivityPage,
     Challenge,
     CreatedKey,
     EmailStartResult,
@@ -38,7 +39,9 @@ from ._models import (
     Me,
     OkResult,
     ResponseShapeError,
+    RevokedOthers,
     RotatedKey,
+    SessionList,
     SignInResult,
 )
 from ._retry import (
@@ -279,9 +282,9 @@ class ConsoleCore:
         return self.typed("POST", "/v1/auth/email/start", body, EmailStartResult.from_json, timeout)
 
     def email_verify(
-        self, request_id: str, code: str, timeout: Timeout | None
+        self, request_id: str, code: str, sign_out_others: bool, timeout: Timeout | None
     ) -> Operation[SignInResult]:
-        body = {"request_id": request_id, "code": code}
+        body = _sign_in_body({"request_id": request_id, "code": code}, sign_out_others)
         return self.typed("POST", "/v1/auth/email/verify", body, SignInResult.from_json, timeout)
 
     def wallet_challenge(
@@ -291,13 +294,24 @@ class ConsoleCore:
         return self.typed("POST", "/v1/auth/wallet/challenge", body, Challenge.from_json, timeout)
 
     def wallet_verify(
-        self, nonce: str, address: str, chain: str, signature: str, timeout: Timeout | None
+        self,
+        nonce: str,
+        address: str,
+        chain: str,
+        signature: str,
+        sign_out_others: bool,
+        timeout: Timeout | None,
     ) -> Operation[SignInResult]:
-        body = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
+        proof = {"nonce": nonce, "address": address, "chain": chain, "signature": signature}
+        body = _sign_in_body(proof, sign_out_others)
         return self.typed("POST", "/v1/auth/wallet/verify", body, SignInResult.from_json, timeout)
 
     def wallet_sign_in(
-        self, signer: WalletSigner, domain: str | None, timeout: Timeout | None
+        self,
+        signer: WalletSigner,
+        domain: str | None,
+        sign_out_others: bool,
+        timeout: Timeout | None,
     ) -> Operation[SignInResult]:
         """Challenge, check the message names this signer, sign it locally, verify."""
         wallet = as_wallet(signer)
@@ -305,16 +319,17 @@ class ConsoleCore:
         check_message(wallet, challenge.nonce, challenge.message, domain)
         signature = wallet.sign(challenge.message)
         signed_in = yield from self.wallet_verify(
-            challenge.nonce, wallet.address, wallet.chain, signature, timeout
+            challenge.nonce, wallet.address, wallet.chain, signature, sign_out_others, timeout
         )
         return signed_in
 
     def me(self, timeout: Timeout | None) -> Operation[Me]:
         return self.typed("GET", "/v1/auth/me", None, Me.from_json, timeout)
 
-    def google_start_url(self) -> str:
+    def google_start_url(self, sign_out_others: bool) -> str:
         """Where to send a browser to start Google sign-in (a navigation, not an API call)."""
-        return self.base_url + "/v1/auth/google/start"
+        query = "?sign_out_others=1" if sign_out_others else ""
+        return self.base_url + "/v1/auth/google/start" + query
 
     def list_keys(self, timeout: Timeout | None) -> Operation[KeyList]:
         return self.typed("GET", "/v1/keys", None, KeyList.from_json, timeout)
@@ -340,6 +355,36 @@ class ConsoleCore:
     def rotate_key(self, key_id: str, timeout: Timeout | None) -> Operation[RotatedKey]:
         path = f"/v1/keys/{quote(key_id, safe='')}/rotate"
         return self.typed("POST", path, None, RotatedKey.from_json, timeout)
+
+    # -- sessions and activity (spec §2.9, §2.11) --------------------------------------------
+
+    def list_sessions(self, timeout: Timeout | None) -> Operation[SessionList]:
+        return self.typed("GET", "/v1/auth/sessions", None, SessionList.from_json, timeout)
+
+    def revoke_session(self, session_id: str, timeout: Timeout | None) -> Operation[OkResult]:
+        # DELETE is retried on a 500 revoke_failed: ending a session twice changes nothing.
+        path = f"/v1/auth/sessions/{quote(session_id, safe='')}"
+        return self.typed("DELETE", path, None, OkResult.from_json, timeout)
+
+    def revoke_other_sessions(self, timeout: Timeout | None) -> Operation[RevokedOthers]:
+        path = "/v1/auth/sessions/revoke-others"
+        return self.typed("POST", path, None, RevokedOthers.from_json, timeout)
+
+    def list_activity(
+        self, limit: int | None, before: str | None, timeout: Timeout | None
+    ) -> Operation[ActivityPage]:
+        params: dict[str, str | int] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if before is not None:
+            params["before"] = before
+        path = "/v1/auth/activity" + (f"?{urlencode(params)}" if params else "")
+        return self.typed("GET", path, None, ActivityPage.from_json, timeout)
+
+
+def _sign_in_body(body: JSON, sign_out_others: bool) -> JSON:
+    """A sign-in body; ``sign_out_others`` is sent only when asked for (spec §2.9)."""
+    return {**body, "sign_out_others": True} if sign_out_others else body
 
 
 def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:

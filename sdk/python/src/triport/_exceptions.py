@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Literal, cast, get_args
 
 import httpx
 
@@ -24,9 +25,17 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "SessionEndReason",
     "TriportError",
+    "UnauthenticatedError",
     "error_from_response",
 ]
+
+# Why a known session is no longer live (spec §2.10), as a 401 ``unauthenticated`` says it.
+SessionEndReason = Literal[
+    "signed_out", "revoked", "signed_out_everywhere", "replaced", "admin", "expired"
+]
+_REASONS: frozenset[str] = frozenset(get_args(SessionEndReason))
 
 
 class TriportError(Exception):
@@ -68,7 +77,19 @@ class InvalidRequestError(TriportError):
 
 
 class AuthenticationError(TriportError):
-    """401 ``unauthenticated``: no live session. The server has cleared the cookies."""
+    """401 ``unauthenticated``: no live session. The server has cleared the cookies.
+
+    ``reason`` says why a session this client held ended: ``signed_out`` (logout), ``revoked``
+    (ended from another session), ``signed_out_everywhere``, ``replaced`` (a new sign-in in the
+    same place), ``admin`` (an operator) or ``expired``. It is ``None`` for no session, an unknown
+    token, or a reason this SDK version does not know.
+    """
+
+    reason: SessionEndReason | None = None
+
+
+# The spec's name for it (the envelope's code is ``unauthenticated``).
+UnauthenticatedError = AuthenticationError
 
 
 class CsrfError(TriportError):
@@ -153,6 +174,10 @@ def _parse_envelope(body: bytes) -> dict[str, object] | None:
     return None
 
 
+def _session_end_reason(value: object) -> SessionEndReason | None:
+    return cast("SessionEndReason", value) if isinstance(value, str) and value in _REASONS else None
+
+
 def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> TriportError:
     """Map an error response to its exception (a non-envelope body → ``http_<status>``).
 
@@ -172,6 +197,8 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
     error = _error_class(status, code)(
         message, status=status, code=code, request_id=request_id, headers=headers
     )
+    if isinstance(error, AuthenticationError):
+        error.reason = _session_end_reason(fields.get("reason"))
     if isinstance(error, RateLimitError):
         error.retry_after = parse_retry_after(fields.get("retry_after"))
         if error.retry_after is None:

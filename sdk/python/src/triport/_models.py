@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ActivityEvent",
+    "ActivityPage",
     "Challenge",
     "CreatedKey",
     "DefaultKey",
@@ -18,7 +20,10 @@ __all__ = [
     "KeyList",
     "Me",
     "OkResult",
+    "RevokedOthers",
     "RotatedKey",
+    "Session",
+    "SessionList",
     "SignInResult",
     "User",
 ]
@@ -44,6 +49,18 @@ def _str(data: JSON, name: str) -> str:
 
 def _opt_str(data: JSON, name: str) -> str | None:
     return None if data.get(name) is None else _str(data, name)
+
+
+def _int(data: JSON, name: str) -> int:
+    value: int = _field(data, name, int)
+    return value
+
+
+def _objects(data: JSON, name: str) -> list[JSON]:
+    items = _field(data, name, list)
+    if not all(isinstance(item, dict) for item in items):
+        raise ResponseShapeError(f"field {name!r} must be a list of objects")
+    return list(items)
 
 
 def _object(data: JSON, name: str) -> JSON:
@@ -211,13 +228,18 @@ class EmailStartResult:
 
 @dataclass(frozen=True)
 class SignInResult:
-    """``POST /v1/auth/email/verify`` and ``/wallet/verify``: the signed-in user (cookies kept)."""
+    """``POST /v1/auth/email/verify`` and ``/wallet/verify``: the signed-in user (cookies kept).
+
+    ``signed_out_others``: with ``sign_out_others=True``, how many other sessions ended.
+    """
 
     user: User
+    signed_out_others: int | None = None
 
     @classmethod
     def from_json(cls, data: JSON) -> SignInResult:
-        return cls(user=User.from_json(_object(data, "user")))
+        others = None if data.get("signed_out_others") is None else _int(data, "signed_out_others")
+        return cls(user=User.from_json(_object(data, "user")), signed_out_others=others)
 
 
 @dataclass(frozen=True)
@@ -228,10 +250,7 @@ class KeyList:
 
     @classmethod
     def from_json(cls, data: JSON) -> KeyList:
-        keys = _field(data, "keys", list)
-        if not all(isinstance(item, dict) for item in keys):
-            raise ResponseShapeError("field 'keys' must be a list of objects")
-        return cls(keys=[Key.from_json(item) for item in keys])
+        return cls(keys=[Key.from_json(item) for item in _objects(data, "keys")])
 
 
 @dataclass(frozen=True)
@@ -245,3 +264,114 @@ class OkResult:
         if data.get("ok") is not True:
             raise ResponseShapeError("field 'ok' is not true")
         return cls(ok=True)
+
+
+# -- sessions and activity (spec §2.9-2.11) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live session of the user; ``current`` marks the one this client is using.
+
+    ``id`` is a public id (never the token); ``device`` a label such as "Chrome on macOS" or
+    ``None``; ``ip`` and ``user_agent`` are those of the sign-in or of the latest use.
+    """
+
+    id: str
+    current: bool
+    provider: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Session:
+        return cls(
+            id=_str(data, "id"),
+            current=_field(data, "current", bool),
+            provider=_str(data, "provider"),
+            created_at=_time(data, "created_at"),
+            last_seen_at=_time(data, "last_seen_at"),
+            expires_at=_time(data, "expires_at"),
+            ip=_opt_str(data, "ip"),
+            user_agent=_opt_str(data, "user_agent"),
+            device=_opt_str(data, "device"),
+        )
+
+
+@dataclass(frozen=True)
+class SessionList:
+    """``GET /v1/auth/sessions``: the live sessions, the current one first, then newest first."""
+
+    sessions: list[Session]
+
+    @classmethod
+    def from_json(cls, data: JSON) -> SessionList:
+        return cls(sessions=[Session.from_json(item) for item in _objects(data, "sessions")])
+
+
+@dataclass(frozen=True)
+class RevokedOthers:
+    """``POST /v1/auth/sessions/revoke-others``: how many other sessions ended."""
+
+    revoked: int
+
+    @classmethod
+    def from_json(cls, data: JSON) -> RevokedOthers:
+        return cls(revoked=_int(data, "revoked"))
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """Something that happened on the account (``type``: ``signed_in``, ``key_created``, ...).
+
+    The references (``provider``, ``session_id``, ``key_id``, ``passkey_id``) are ``None`` when
+    the event has none.
+    """
+
+    id: str
+    type: str
+    at: datetime
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+    provider: str | None = None
+    session_id: str | None = None
+    key_id: str | None = None
+    passkey_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> ActivityEvent:
+        return cls(
+            id=_str(data, "id"),
+            type=_str(data, "type"),
+            at=_time(data, "at"),
+            ip=_opt_str(data, "ip"),
+            user_agent=_opt_str(data, "user_agent"),
+            device=_opt_str(data, "device"),
+            provider=_opt_str(data, "provider"),
+            session_id=_opt_str(data, "session_id"),
+            key_id=_opt_str(data, "key_id"),
+            passkey_id=_opt_str(data, "passkey_id"),
+        )
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """``GET /v1/auth/activity``: events newest first; pass ``next`` as ``before`` for more.
+
+    ``next`` is ``None`` on the last page.
+    """
+
+    events: list[ActivityEvent]
+    next: str | None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> ActivityPage:
+        return cls(
+            events=[ActivityEvent.from_json(item) for item in _objects(data, "events")],
+            next=_opt_str(data, "next"),
+        )

@@ -14,9 +14,20 @@ from pathlib import Path
 from ._client import ConsoleClient
 from ._core import BASE_URL_ENV, DEFAULT_BASE_URL, SESSION_FILE_ENV
 from ._exceptions import AuthenticationError, LogoutFailedError, TriportError
-from ._models import Key
+from ._models import ActivityEvent, Key, Session
 
 __all__ = ["default_session_file", "main"]
+
+
+# Why the session ended, from a 401's `reason` (spec §2.10), in words.
+ENDED: dict[str, str] = {
+    "signed_out": "this session was signed out",
+    "revoked": "this session was ended from another device",
+    "signed_out_everywhere": "you were signed out everywhere",
+    "replaced": "a newer sign-in replaced this session",
+    "admin": "an administrator ended this session",
+    "expired": "this session expired",
+}
 
 
 def default_session_file() -> Path:
@@ -53,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--send-only", action="store_true", help="only mail the code and print the request id"
     )
+    login.add_argument(
+        "--sign-out-others",
+        action="store_true",
+        help="also end every other session of the account (a lost device)",
+    )
 
     commands.add_parser("me", help="show the signed-in user and default key")
 
@@ -69,6 +85,20 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--rate-limit", type=int, default=None, metavar="N")
     keys.add_parser("revoke", help="revoke a key").add_argument("id")
     keys.add_parser("rotate", help="replace a key with a new secret").add_argument("id")
+
+    sessions = commands.add_parser(
+        "sessions", help="list where you are signed in (or: revoke ID, revoke-others)"
+    ).add_subparsers(dest="sessions_command", required=False, metavar="ACTION")
+    sessions.add_parser("list", help="list live sessions, this one first (the default)")
+    sessions.add_parser("revoke", help="end one session").add_argument("id")
+    sessions.add_parser("revoke-others", help="end every session but this one")
+
+    activity = commands.add_parser("activity", help="what happened on the account, newest first")
+    activity.add_argument("--limit", type=int, default=None, metavar="N", help="events per page")
+    activity.add_argument(
+        "--before", default=None, metavar="CURSOR", help="the `next` cursor of the previous page"
+    )
+    activity.add_argument("--all", action="store_true", help="every page, not just the first")
     return parser
 
 
@@ -91,6 +121,55 @@ def _key_line(key: Key) -> str:
     )
 
 
+def _when(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _session_line(session: Session) -> str:
+    this = "  (this session)" if session.current else ""
+    device = session.device or "unknown device"
+    ip = session.ip or "unknown IP"
+    seen = _when(session.last_seen_at)
+    return f"{session.id}  {device}  {ip}  {session.provider}  last active {seen}{this}"
+
+
+def _event_line(event: ActivityEvent) -> str:
+    where = ", ".join(part for part in (event.device, event.ip) if part)
+    refs = [
+        f"{name} {value}"
+        for name, value in (
+            ("provider", event.provider),
+            ("session", event.session_id),
+            ("key", event.key_id),
+            ("passkey", event.passkey_id),
+        )
+        if value
+    ]
+    details = "  ".join([where, *refs]) if where or refs else ""
+    return f"{_when(event.at)}  {event.type:<22}  {details}".rstrip()
+
+
+def _activity(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list[str]]:
+    if args.all:
+        events = list(console.activity.iterate(limit=args.limit, before=args.before))
+        return {"events": events, "next": None}, [_event_line(event) for event in events]
+    page = console.activity.list(limit=args.limit, before=args.before)
+    lines = [_event_line(event) for event in page.events]
+    if page.next:
+        lines.append(f"more: triport activity --before {page.next}")
+    return page, lines
+
+
+def _sessions(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list[str]]:
+    if args.sessions_command == "revoke":
+        return console.sessions.revoke(args.id), [f"Ended session {args.id}."]
+    if args.sessions_command == "revoke-others":
+        ended = console.sessions.revoke_others()
+        return ended, [f"Ended {ended.revoked} other session(s)."]
+    sessions = console.sessions.list().sessions
+    return sessions, [_session_line(session) for session in sessions]
+
+
 def _read_code(email: str) -> str:
     # The prompt goes to stderr so that stdout stays clean for --json.
     print(f"Enter the 6-digit code sent to {email}: ", end="", file=sys.stderr, flush=True)
@@ -109,8 +188,15 @@ def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list
                 f"Code sent to {args.email}; request id:",
                 request_id,
             ]
-        user = console.auth.email_verify(request_id, args.code or _read_code(args.email)).user
-        return user, [f"Signed in as {user.email or user.id}."]
+        code = args.code or _read_code(args.email)
+        signed_in = console.auth.email_verify(
+            request_id, code, sign_out_others=args.sign_out_others
+        )
+        user = signed_in.user
+        lines = [f"Signed in as {user.email or user.id}."]
+        if signed_in.signed_out_others is not None:
+            lines.append(f"Ended {signed_in.signed_out_others} other session(s).")
+        return user, lines
     if args.command == "me":
         me = console.auth.me()
         lines = [
@@ -122,6 +208,10 @@ def _run(args: argparse.Namespace, console: ConsoleClient) -> tuple[object, list
         return me, lines
     if args.command == "logout":
         return console.auth.logout(deadline=args.deadline), ["Signed out."]
+    if args.command == "sessions":
+        return _sessions(args, console)
+    if args.command == "activity":
+        return _activity(args, console)
     if args.keys_command == "list":
         keys = console.keys.list().keys
         return keys, [_key_line(key) for key in keys]
@@ -151,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fail(exc, "still signed in; run `triport logout` again.")
             return 1
         except AuthenticationError as exc:
-            _fail(exc, "not signed in; run `triport login --email ADDRESS`.")
+            ended = ENDED.get(exc.reason, "not signed in") if exc.reason else "not signed in"
+            _fail(exc, f"{ended}; run `triport login --email ADDRESS`.")
             return 1
         except TriportError as exc:
             _fail(exc)

@@ -30,6 +30,7 @@ class ApiError extends Error {
     super(message ?? `The server answered HTTP ${status}.`);
     this.status = status;
     this.requestId = body && body.request_id;
+    this.reason = body && typeof body.reason === "string" ? body.reason : null; // spec §2.10
   }
 }
 
@@ -86,6 +87,7 @@ function showSignIn(message) {
   $("email-form").hidden = false;
   $("code-form").hidden = true;
   setStatus(message);
+  hideSessionCards();
 }
 
 function showAccount(me) {
@@ -97,6 +99,7 @@ function showAccount(me) {
   for (const id of ["account", "keys", "signout"]) $(id).hidden = false;
   setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? walletName(me)}.`);
   if (me.default_key.raw) showSecret("Secret of your default key", me.default_key);
+  showSessionCards();
 }
 
 /** A wallet user has no email or name: the address this page signed in with, if it knows it. */
@@ -123,11 +126,13 @@ function hideSecret() {
 }
 
 function renderKeys(keys) {
+  knownKeys = new Map(keys.map((key) => [key.id, key]));
   const rows = keys.map((key) => {
     const tr = document.createElement("tr");
-    const cell = (text) => {
+    const cell = (text, label) => {
       const td = document.createElement("td");
       td.textContent = text;
+      td.dataset.label = label; // shown before the value when the table becomes cards
       tr.append(td);
       return td;
     };
@@ -137,9 +142,13 @@ function renderKeys(keys) {
       line.textContent = text;
       return line;
     });
-    cell(key.is_default ? `${key.name} (default)` : key.name).append(...details);
-    cell(key.status).classList.add(key.status);
-    const actions = cell("");
+    cell(key.is_default ? `${key.name} (default)` : key.name, "Key").append(...details);
+    cell(describeScopes(key.scopes), "Scopes");
+    cell(key.rate_limit > 0 ? `${key.rate_limit} req/s` : "No limit", "Rate limit");
+    cell(key.last_used_at ? formatWhen(key.last_used_at) : "Never", "Last used");
+    cell(key.status, "Status").classList.add(key.status);
+    const actions = cell("", "Actions");
+    actions.className = "actions";
     if (key.status === "active") {
       actions.append(keyButton("rotate", "Rotate", key));
       if (!key.is_default) actions.append(keyButton("revoke", "Revoke", key));
@@ -169,7 +178,11 @@ async function run(action, control) {
   try {
     await action();
   } catch (err) {
-    if (err.status === 401) showSignIn("Your session has ended. Sign in again.");
+    if (err.status === 401) {
+      showSignIn("");
+      showEnded(err.reason);
+      return;
+    }
     showError(err);
   } finally {
     if (control) control.disabled = false;
@@ -198,9 +211,14 @@ async function startEmail() {
 
 async function verifyCode() {
   const code = $("code").value.trim();
-  await api("POST", "/v1/auth/email/verify", { request_id: loginRequestId, code });
+  const answer = await api("POST", "/v1/auth/email/verify", {
+    request_id: loginRequestId,
+    code,
+    ...signInOptions(),
+  });
   $("code").value = "";
   await loadAccount();
+  reportSignedOutOthers(answer);
 }
 
 async function loadAccount() {
@@ -210,10 +228,12 @@ async function loadAccount() {
   } catch (err) {
     if (err.status !== 401) throw err;
     showSignIn("");
+    if (err.reason) showEnded(err.reason); // a session this browser held ended elsewhere
     return;
   }
   showAccount(me);
   await loadKeys();
+  await loadSessionCards();
 }
 
 async function loadKeys() {
@@ -221,11 +241,43 @@ async function loadKeys() {
 }
 
 async function createKey() {
-  const answer = await api("POST", "/v1/keys", { name: $("key-name").value });
-  $("key-name").value = "";
+  const scopes = [...document.querySelectorAll('#key-scopes input[name="scope"]:checked')].map(
+    (box) => box.value,
+  );
+  const rateLimit = Number($("key-rate-limit").value || "0");
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) {
+    $("key-rate-limit").focus();
+    throw { message: "The rate limit must be a whole number of requests per second, 0 or more." };
+  }
+  const body = { name: $("key-name").value, scopes, rate_limit: rateLimit };
+  const answer = await api("POST", "/v1/keys", body);
+  $("create-form").reset();
   await loadKeys();
+  await loadActivity();
   const label = `Secret of the new key “${answer.key.name}”`;
   showSecret(label, { id: answer.key.id, raw: answer.raw });
+}
+
+/** Rotating or revoking breaks whatever still uses the secret: the person confirms first. */
+function confirmKeyAction(button) {
+  const key = knownKeys.get(button.dataset.id);
+  const name = key ? `“${key.name}”` : "this key";
+  const prefix = key ? ` (${key.key_prefix}…)` : "";
+  if (button.dataset.action === "revoke") {
+    return confirmAction({
+      title: `Revoke key ${name}?`,
+      text: `The key${prefix} stops working immediately and cannot be used again. This cannot be undone.`,
+      action: "Revoke key",
+    });
+  }
+  const usedBy = key && key.is_default ? " It is your default key." : "";
+  return confirmAction({
+    title: `Rotate key ${name}?`,
+    text:
+      `A new secret replaces the current one${prefix}, which stops working immediately: ` +
+      `anything still using it fails until you deploy the new secret.${usedBy}`,
+    action: "Rotate key",
+  });
 }
 
 async function keyAction(button) {
@@ -234,12 +286,14 @@ async function keyAction(button) {
     await api("DELETE", `/v1/keys/${id}`);
     if ($("secret").dataset.keyId === button.dataset.id) hideSecret(); // a dead key's secret
     await loadKeys();
+    await loadActivity();
     setStatus("Key revoked.");
     return;
   }
   const answer = await api("POST", `/v1/keys/${id}/rotate`);
   if (answer.new.is_default) $("me-key").textContent = describeKey(answer.new);
   await loadKeys();
+  await loadActivity();
   const label = `New secret of the rotated key “${answer.new.name}”`;
   showSecret(label, { id: answer.new.id, raw: answer.raw });
 }
@@ -259,6 +313,8 @@ async function copySecret() {
 async function signOut() {
   sessionStorage.setItem(SIGNING_OUT, "1");
   $("signout").disabled = true;
+  $("sessions").inert = true;
+  $("activity").inert = true;
   $("keys").inert = true;
   $("secret").inert = true;
   clearError();
@@ -285,6 +341,8 @@ async function signOut() {
   } finally {
     sessionStorage.removeItem(SIGNING_OUT);
     $("signout").disabled = false;
+    $("sessions").inert = false;
+    $("activity").inert = false;
     $("keys").inert = false;
     $("secret").inert = false;
   }
@@ -485,6 +543,7 @@ function startEvm() {
 
 async function walletSignIn(chain, evmProvider) {
   $("wallet-choices").hidden = true;
+  let answer;
   try {
     let proof;
     if (chain === "evm") {
@@ -494,13 +553,249 @@ async function walletSignIn(chain, evmProvider) {
       proof = await signInWithSolana();
     }
     setStatus("Signing in…");
-    await api("POST", "/v1/auth/wallet/verify", proof);
+    answer = await api("POST", "/v1/auth/wallet/verify", { ...proof, ...signInOptions() });
     sessionStorage.setItem(WALLET_ADDRESS, proof.address);
   } catch (err) {
     setStatus("");
     throw walletFailure(err, chain);
   }
   await loadAccount();
+  reportSignedOutOthers(answer);
+}
+
+// ---- sessions, activity and sign-out reasons (issue 15, spec §2.9-2.11) ----------------------
+
+// Why a session ended (the 401's `reason`), as the sign-in screen says it.
+const ENDED_REASONS = {
+  revoked: "You were signed out from another device.",
+  signed_out_everywhere: "You were signed out: all other sessions of your account were ended from another device.",
+  signed_out: "You signed out of this session.",
+  replaced: "A newer sign-in in this browser replaced your session.",
+  admin: "An administrator ended your session.",
+  expired: "Your session expired.",
+};
+const ENDED_UNKNOWN = "Your session has ended.";
+
+const EVENT_WORDS = {
+  signed_in: "Signed in",
+  signed_out: "Signed out",
+  session_revoked: "Signed out another session",
+  signed_out_everywhere: "Signed out of all other sessions",
+  key_created: "API key created",
+  key_rotated: "API key rotated",
+  key_revoked: "API key revoked",
+  passkey_added: "Passkey added",
+  passkey_removed: "Passkey removed",
+};
+const PROVIDER_WORDS = { email: "email", google: "Google", wallet: "a wallet", passkey: "a passkey" };
+const ACTIVITY_PAGE = 20;
+
+let knownKeys = new Map(); // the listed keys by id: names for the confirmations and the activity
+let activityNext = null; // the cursor of the next activity page, or null
+
+/** Words for a 401's reason, shown on the sign-in screen until the next sign-in. */
+function showEnded(reason) {
+  $("ended").textContent = `${ENDED_REASONS[reason] ?? ENDED_UNKNOWN} Sign in again to continue.`;
+  $("ended").hidden = false;
+}
+
+function hideSessionCards() {
+  for (const id of ["sessions", "activity"]) $(id).hidden = true;
+  $("session-rows").replaceChildren();
+  $("activity-rows").replaceChildren();
+  knownKeys = new Map();
+  activityNext = null;
+}
+
+function showSessionCards() {
+  $("ended").hidden = true;
+  for (const id of ["sessions", "activity"]) $(id).hidden = false;
+}
+
+/** The sign-in body's extra fields: the "Sign out of all other devices" choice (spec §2.9). */
+function signInOptions() {
+  return $("sign-out-others").checked ? { sign_out_others: true } : {};
+}
+
+function reportSignedOutOthers(answer) {
+  if (typeof answer.signed_out_others !== "number") return;
+  const n = answer.signed_out_others;
+  setStatus(`${$("status").textContent} Signed out ${n} other ${n === 1 ? "session" : "sessions"}.`);
+  $("sign-out-others").checked = false;
+}
+
+/** Google sign-in is a navigation: the choice travels in the start URL. */
+function updateGoogleLink() {
+  const query = $("sign-out-others").checked ? "?sign_out_others=1" : "";
+  $("google").href = `/v1/auth/google/start${query}`;
+}
+
+/** A time as a person reads it: "3 minutes ago" within a day, else the date and time. */
+function formatWhen(iso) {
+  const when = new Date(iso);
+  const seconds = Math.round((when.getTime() - Date.now()) / 1000);
+  if (Math.abs(seconds) < 60) return "just now";
+  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  if (Math.abs(seconds) < 3600) return relative.format(Math.round(seconds / 60), "minute");
+  if (Math.abs(seconds) < 86400) return relative.format(Math.round(seconds / 3600), "hour");
+  return when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function describeScopes(scopes) {
+  return scopes.includes("*") ? "All chains" : scopes.join(", ");
+}
+
+/** A <time> element: readable text, the exact instant in `datetime` and as a tooltip. */
+function timeElement(iso) {
+  const time = document.createElement("time");
+  time.dateTime = iso;
+  time.title = new Date(iso).toLocaleString();
+  time.textContent = formatWhen(iso);
+  return time;
+}
+
+function textElement(tag, className, text) {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+/**
+ * Asks in a modal dialog; resolves true only on the confirming button (Cancel, Escape → false).
+ * The dialog is the platform's <dialog>: focus moves into it and returns to the opener on close.
+ */
+function confirmAction({ title, text, action }) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = action;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+  });
+}
+
+function sessionLabel(session) {
+  return session.device ?? "Unknown device";
+}
+
+function renderSessions(sessions) {
+  const rows = sessions.map((session) => {
+    const li = document.createElement("li");
+    const about = document.createElement("div");
+    const title = textElement("span", "name", sessionLabel(session));
+    about.append(title);
+    if (session.current) about.append(" ", textElement("span", "badge", "This device"));
+    const where = textElement("span", "detail wrap", "");
+    where.append(`${session.ip ?? "unknown address"} · last active `, timeElement(session.last_seen_at));
+    where.append(` · signed in with ${PROVIDER_WORDS[session.provider] ?? session.provider}`);
+    about.append(where);
+    li.append(about);
+    if (!session.current) {
+      const revoke = textElement("button", "danger", "Revoke");
+      revoke.type = "button";
+      revoke.dataset.id = session.id;
+      revoke.dataset.label = `${sessionLabel(session)}, ${session.ip ?? "unknown address"}`;
+      revoke.setAttribute("aria-label", `Revoke session: ${revoke.dataset.label}`);
+      li.append(revoke);
+    }
+    return li;
+  });
+  $("session-rows").replaceChildren(...rows);
+  const others = sessions.filter((session) => !session.current).length;
+  $("revoke-others").hidden = others === 0;
+  $("revoke-others").dataset.count = String(others);
+}
+
+async function loadSessions() {
+  renderSessions((await api("GET", "/v1/auth/sessions")).sessions);
+}
+
+async function revokeSession(button) {
+  await api("DELETE", `/v1/auth/sessions/${encodeURIComponent(button.dataset.id)}`);
+  await Promise.all([loadSessions(), loadActivity()]);
+  setStatus(`Signed out the session on ${button.dataset.label}.`);
+}
+
+async function revokeOthers() {
+  const answer = await api("POST", "/v1/auth/sessions/revoke-others");
+  await Promise.all([loadSessions(), loadActivity()]);
+  const n = answer.revoked;
+  setStatus(`Signed out ${n} other ${n === 1 ? "session" : "sessions"}. You are still signed in here.`);
+}
+
+function eventText(event) {
+  let text = EVENT_WORDS[event.type] ?? event.type;
+  if (event.type === "signed_in" && event.provider) {
+    text += ` with ${PROVIDER_WORDS[event.provider] ?? event.provider}`;
+  }
+  const key = event.key_id && knownKeys.get(event.key_id);
+  if (key) text += `: “${key.name}”`;
+  return text;
+}
+
+function eventRow(event) {
+  const li = document.createElement("li");
+  const about = document.createElement("div");
+  about.append(textElement("span", "name", eventText(event)));
+  const detail = textElement("span", "detail wrap", "");
+  const where = [event.device, event.ip].filter(Boolean).join(" · ");
+  detail.append(timeElement(event.at), where ? ` · ${where}` : "");
+  about.append(detail);
+  li.append(about);
+  return li;
+}
+
+/** The first page (`more` false) or the next one, appended. */
+async function loadActivity(more = false) {
+  const query = new URLSearchParams({ limit: String(ACTIVITY_PAGE) });
+  if (more && activityNext) query.set("before", activityNext);
+  const page = await api("GET", `/v1/auth/activity?${query}`);
+  const rows = page.events.map(eventRow);
+  if (more) $("activity-rows").append(...rows);
+  else $("activity-rows").replaceChildren(...rows);
+  activityNext = page.next;
+  $("activity-more").hidden = page.next === null;
+  $("activity-empty").hidden = $("activity-rows").childElementCount > 0;
+  return rows;
+}
+
+async function loadMoreActivity() {
+  const rows = await loadActivity(true);
+  if (rows.length > 0 && $("activity-more").hidden) {
+    rows[0].tabIndex = -1; // the button is gone: focus goes to the first new event
+    rows[0].focus();
+  }
+}
+
+async function loadSessionCards() {
+  await Promise.all([loadSessions(), loadActivity()]);
+}
+
+function bootSessionCards() {
+  $("sign-out-others").addEventListener("change", updateGoogleLink);
+  $("session-rows").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-id]");
+    if (!button) return;
+    const confirmed = await confirmAction({
+      title: "Revoke this session?",
+      text: `${button.dataset.label} will be signed out at once. Anyone using it there must sign in again.`,
+      action: "Revoke session",
+    });
+    if (confirmed) run(() => revokeSession(button), button);
+  });
+  $("revoke-others").addEventListener("click", async (event) => {
+    const n = Number(event.currentTarget.dataset.count);
+    const confirmed = await confirmAction({
+      title: "Sign out all other sessions?",
+      text: `${n} other ${n === 1 ? "session" : "sessions"} of your account will be signed out at once. You stay signed in here.`,
+      action: "Sign out other sessions",
+    });
+    if (confirmed) run(revokeOthers, $("revoke-others"));
+  });
+  $("activity-more").addEventListener("click", handler(loadMoreActivity));
 }
 
 function boot() {
@@ -508,9 +803,9 @@ function boot() {
   $("code-form").addEventListener("submit", handler(verifyCode));
   $("code-back").addEventListener("click", () => showSignIn(""));
   $("create-form").addEventListener("submit", handler(createKey));
-  $("key-rows").addEventListener("click", (event) => {
+  $("key-rows").addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-action]");
-    if (button) run(() => keyAction(button), button);
+    if (button && (await confirmKeyAction(button))) run(() => keyAction(button), button);
   });
   $("secret-copy").addEventListener("click", handler(copySecret));
   $("secret-done").addEventListener("click", hideSecret);
@@ -518,6 +813,7 @@ function boot() {
   $("wallet-evm").addEventListener("click", handler(startEvm));
   $("wallet-solana").addEventListener("click", handler(() => walletSignIn("solana")));
   listenForWallets();
+  bootSessionCards();
   showGoogleError();
   loadGoogleButton();
   if (sessionStorage.getItem(SIGNING_OUT)) {
