@@ -150,6 +150,11 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_exception(error)
 
 
+def _settle_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        _settle(future, result, error)
+
+
 def _expire(future: asyncio.Future[Any]) -> None:
     if not future.done():
         future.set_exception(StoreUnavailable("the database writer did not answer in time"))
@@ -246,14 +251,18 @@ class GroupCommitWriter:
             if not isinstance(exc, Exception):
                 raise
 
-    def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
+    def _deliver(self, outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+        """Answer a whole batch with one wake-up of the event loop, not one per job."""
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(_settle, job.future, result, error)
+        if outcomes:
+            self._loop.call_soon_threadsafe(
+                _settle_all, [(job.future, result, error) for job, result, error in outcomes]
+            )
 
     def _fail(self, jobs: list[_Job], reason: str) -> None:
-        for job in jobs:
+        for _ in jobs:
             metrics().store_error("sqlite")
-            self._deliver(job, None, StoreUnavailable(reason))
+        self._deliver([(job, None, StoreUnavailable(reason)) for job in jobs])
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         now = time.monotonic()
@@ -296,8 +305,7 @@ class GroupCommitWriter:
             return
         metrics().commit_batch(len(jobs))
         # Only now, with the transaction durably committed, may any caller be answered.
-        for job, result, error in outcomes:
-            self._deliver(job, result, error)
+        self._deliver(outcomes)
 
 
 class SQLiteStore(Store):
