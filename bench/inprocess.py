@@ -106,13 +106,15 @@ def main() -> None:
         ]
         if args.workload == "logout" and len(pairs) < args.requests:
             sys.exit(f"only {len(pairs)} sessions to revoke: raise --sessions")
-        method, path = ("GET", "/v1/auth/me") if args.workload == "me" else (
-            "POST",
-            "/v1/auth/logout",
+        method, path = (
+            ("GET", "/v1/auth/me")
+            if args.workload == "me"
+            else (
+                "POST",
+                "/v1/auth/logout",
+            )
         )
-        scopes = [
-            scope(method, path, *pairs[i % len(pairs)]) for i in range(args.requests)
-        ]
+        scopes = [scope(method, path, *pairs[i % len(pairs)]) for i in range(args.requests)]
         os.environ.update(env)
         asyncio.run(measure(args, scopes, workdir))
     finally:
