@@ -69,6 +69,11 @@ def main() -> None:
         action="store_true",
         help="only samples holding the GIL: Python work, not waits in C",
     )
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="also sample C frames (the interpreter, SQLite, the kernel's entry points)",
+    )
     parser.add_argument("--out", type=Path, default=run.BENCH / "results" / "profile")
     args = parser.parse_args()
     py_spy = Path(sys.executable).parent / "py-spy"
@@ -104,6 +109,7 @@ def main() -> None:
                 "--output",
                 str(folded),
                 *(["--gil"] if args.gil else []),
+                *(["--native"] if args.native else []),
             ],
             stdout=subprocess.DEVNULL,
         )

@@ -30,6 +30,7 @@ class JsonLog:
         self._fd = fd
         self._second = -1
         self._prefix = ""
+        self.info_enabled = self.enabled("info")
 
     def enabled(self, level: str) -> bool:
         return _LEVELS[level] >= self._threshold
@@ -48,6 +49,32 @@ class JsonLog:
         record = {"time": self._now(), "level": level, "event": event, **fields}
         line = orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
         os.write(self._fd, line)
+
+    def request(
+        self,
+        request_id: str,
+        method: str,
+        path: str,
+        status: int,
+        duration_ms: float,
+        client: str | None,
+    ) -> None:
+        """The one line per request (at info), the same object `info("request", …)` writes,
+        without building a keyword dictionary on every request."""
+        if not self.info_enabled:
+            return
+        record = {
+            "time": self._now(),
+            "level": "info",
+            "event": "request",
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "client": client,
+        }
+        os.write(self._fd, orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
 
     def info(self, event: str, **fields: Any) -> None:
         self.write("info", event, **fields)

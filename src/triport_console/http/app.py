@@ -48,6 +48,7 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
+_API_HEADERS = [*_SECURITY_HEADERS, _NO_STORE]  # every /v1/ answer ends with these
 _WARNED = frozenset({ErrorCode.CSRF_MISSING, ErrorCode.CSRF_INVALID, ErrorCode.RATE_LIMITED})
 
 
@@ -189,12 +190,11 @@ class ConsoleApp:
             code = ErrorCode.INTERNAL
             response = error_response(code, request.request_id)
         headers = response.headers
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        headers.append((b"content-length", b"%d" % len(response.body)))
         headers.append((b"x-request-id", request.request_id.encode()))
-        headers.extend(_SECURITY_HEADERS)
-        if request.path.startswith("/v1/"):
-            headers.append(_NO_STORE)
-        headers.extend(self.cors.headers(request))
+        headers.extend(_API_HEADERS if request.path.startswith("/v1/") else _SECURITY_HEADERS)
+        if "origin" in request.headers:
+            headers.extend(self.cors.headers(request))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         # HEAD: the GET answer's status and headers (its Content-Length too), and no body.
         body = b"" if request.method == "HEAD" else response.body
@@ -202,17 +202,15 @@ class ConsoleApp:
         seconds = time.perf_counter() - started
         if self.metrics.enabled:
             self._count(request, response.status, code, seconds)
-        if not self.log.enabled("info"):
-            return
-        self.log.info(
-            "request",
-            request_id=request.request_id,
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            duration_ms=round(seconds * 1000, 3),
-            client=self.client_address(request),
-        )
+        if self.log.info_enabled:
+            self.log.request(
+                request.request_id,
+                request.method,
+                request.path,
+                response.status,
+                round(seconds * 1000, 3),
+                self.client_address(request),
+            )
 
     def _count(self, request: Request, status: int, code: ErrorCode | None, seconds: float) -> None:
         route = request.route

@@ -12,10 +12,15 @@ share.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from .request import Request
 
 
+# Every request's log line names its client: parsing the same few peer addresses with
+# `ipaddress` again and again cost more than the rest of the line. Bounded, so that forwarded
+# addresses chosen by clients only evict entries.
+@lru_cache(maxsize=4096)
 def parse_address(value: str) -> str | None:
     """`1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80` → canonical text; anything else None."""
     value = value.strip()

@@ -28,6 +28,13 @@ class CookiePolicy:
         self._mode = settings.cookie_secure
         self._domain = settings.cookie_domain
         self._trust_proxy = settings.trust_proxy
+        self._cleared_pairs = {
+            secure: (
+                self._cleared(SESSION, "/", True, secure=secure),
+                self._cleared(CSRF, "/", False, secure=secure),
+            )
+            for secure in (False, True)
+        }
 
     def is_https(self, request: Request) -> bool:
         if request.scope.get("scheme") == "https":
@@ -35,11 +42,17 @@ class CookiePolicy:
         forwarded = request.headers.get("x-forwarded-proto", "")
         return self._trust_proxy and forwarded.split(",")[0].strip().lower() == "https"
 
+    def _secure(self, request: Request) -> bool:
+        return self._mode == "always" or (self._mode == "auto" and self.is_https(request))
+
     def _attributes(self, request: Request, path: str, http_only: bool) -> str:
+        return self._attribute_text(path, http_only, secure=self._secure(request))
+
+    def _attribute_text(self, path: str, http_only: bool, *, secure: bool) -> str:
         parts = [f"Path={path}", "SameSite=Lax"]
         if self._domain:
             parts.append(f"Domain={self._domain}")
-        if self._mode == "always" or (self._mode == "auto" and self.is_https(request)):
+        if secure:
             parts.append("Secure")
         if http_only:
             parts.append("HttpOnly")
@@ -60,7 +73,10 @@ class CookiePolicy:
         return f"{name}={value}; {attributes}; Max-Age={max_age}; Expires={expires}".encode()
 
     def clear(self, request: Request, name: str, *, http_only: bool, path: str = "/") -> bytes:
-        attributes = self._attributes(request, path, http_only)
+        return self._cleared(name, path, http_only, secure=self._secure(request))
+
+    def _cleared(self, name: str, path: str, http_only: bool, *, secure: bool) -> bytes:
+        attributes = self._attribute_text(path, http_only, secure=secure)
         return f"{name}=; {attributes}; Max-Age=0; Expires={_EPOCH}".encode()
 
     def session_pair(
@@ -72,8 +88,6 @@ class CookiePolicy:
             cookies.append(self.set(request, CSRF, csrf_token, max_age, http_only=False))
         return cookies
 
-    def clear_session_pair(self, request: Request) -> list[bytes]:
-        return [
-            self.clear(request, SESSION, http_only=True),
-            self.clear(request, CSRF, http_only=False),
-        ]
+    def clear_session_pair(self, request: Request) -> tuple[bytes, bytes]:
+        """Both session cookies cleared; the same two values on every logout, built once."""
+        return self._cleared_pairs[self._secure(request)]

@@ -87,7 +87,10 @@ def join_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
     `a: 1` and `a: 2` mean `a: 1, 2`; Cookie lines join with "; " (RFC 9113 §8.2.3).
     """
-    headers: dict[str, str] = {}
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):
+        return headers  # the usual case: no name repeated, nothing to join
+    headers = {}
     for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")

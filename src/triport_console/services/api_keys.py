@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from ..config import Settings
 from ..errors import Conflict, ErrorCode, InvalidInput, NotFound, StoreUnavailable
@@ -197,5 +199,5 @@ class ApiKeyService:
         if key.last_used_at is None or key.last_used_at < stale_before:
             with contextlib.suppress(StoreUnavailable):
                 if await self._store.touch_key(key.id, now, stale_before):
-                    key = replace(key, last_used_at=now)
+                    key = msgspec.structs.replace(key, last_used_at=now)
         return key, user

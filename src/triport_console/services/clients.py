@@ -37,6 +37,7 @@ def client_info(address: str | None, user_agent: str | None) -> ClientInfo:
     return ClientInfo(ip=normalise_ip(address), user_agent=normalise_user_agent(user_agent))
 
 
+@lru_cache(maxsize=4096)  # the same few addresses, written on every logout and touch
 def normalise_ip(address: str | None) -> str | None:
     """The address in its canonical text form, or None when it is not an IP address."""
     if not address or len(address) > 64:

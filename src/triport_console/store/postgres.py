@@ -71,6 +71,7 @@ from ..models import (
     SignedIn,
     User,
     WalletChallenge,
+    shown_time,
 )
 from . import migrations
 from .base import (
@@ -125,8 +126,8 @@ def _user(row: asyncpg.Record) -> User:
         display_name=row["display_name"],
         avatar_url=row["avatar_url"],
         provider=row["provider"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        created_at=shown_time(row["created_at"]),
+        updated_at=shown_time(row["updated_at"]),
     )
 
 
@@ -140,7 +141,7 @@ def _key(row: asyncpg.Record) -> ApiKey:
         rate_limit=row["rate_limit"],
         status=row["status"],
         is_default=row["is_default"],
-        created_at=row["key_created_at"],
+        created_at=shown_time(row["key_created_at"]),
         last_used_at=row["last_used_at"],
     )
 

@@ -50,6 +50,7 @@ from ..models import (
     SignedIn,
     User,
     WalletChallenge,
+    shown_time,
 )
 from . import migrations
 from .base import (
@@ -85,6 +86,11 @@ def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _shown(value: str) -> str:
+    """A stored timestamp (`ts`) as the contract shows it (`models.shown_time`), unparsed."""
+    return value[:19] + "Z"
+
+
 def _session_info(row: tuple[Any, ...]) -> SessionInfo:
     return SessionInfo(row[0], row[1], _dt(row[2]), _dt(row[3]), _dt(row[4]), row[5], row[6])
 
@@ -94,21 +100,21 @@ def _event(row: tuple[Any, ...]) -> ActivityEvent:
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4], _dt(row[5]), _dt(row[6]))
+    return User(row[0], row[1], row[2], row[3], row[4], _shown(row[5]), _shown(row[6]))
 
 
 def _key(row: tuple[Any, ...]) -> ApiKey:
     return ApiKey(
-        id=row[0],
-        user_id=row[1],
-        name=row[2],
-        key_prefix=row[3],
-        scopes=tuple(orjson.loads(row[4])),
-        rate_limit=row[5],
-        status=row[6],
-        is_default=bool(row[7]),
-        created_at=_dt(row[8]),
-        last_used_at=_dt(row[9]) if row[9] else None,
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        tuple(orjson.loads(row[4])),
+        row[5],
+        row[6],
+        bool(row[7]),
+        _shown(row[8]),
+        _dt(row[9]) if row[9] else None,
     )
 
 
@@ -142,6 +148,11 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_result(result)
     else:
         future.set_exception(error)
+
+
+def _settle_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        _settle(future, result, error)
 
 
 def _expire(future: asyncio.Future[Any]) -> None:
@@ -240,14 +251,18 @@ class GroupCommitWriter:
             if not isinstance(exc, Exception):
                 raise
 
-    def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
+    def _deliver(self, outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+        """Answer a whole batch with one wake-up of the event loop, not one per job."""
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(_settle, job.future, result, error)
+        if outcomes:
+            self._loop.call_soon_threadsafe(
+                _settle_all, [(job.future, result, error) for job, result, error in outcomes]
+            )
 
     def _fail(self, jobs: list[_Job], reason: str) -> None:
-        for job in jobs:
+        for _ in jobs:
             metrics().store_error("sqlite")
-            self._deliver(job, None, StoreUnavailable(reason))
+        self._deliver([(job, None, StoreUnavailable(reason)) for job in jobs])
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         now = time.monotonic()
@@ -290,8 +305,7 @@ class GroupCommitWriter:
             return
         metrics().commit_batch(len(jobs))
         # Only now, with the transaction durably committed, may any caller be answered.
-        for job, result, error in outcomes:
-            self._deliver(job, result, error)
+        self._deliver(outcomes)
 
 
 class SQLiteStore(Store):
@@ -887,8 +901,8 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
                 display_name=identity.display_name,
                 avatar_url=identity.avatar_url,
                 provider=identity.provider,
-                created_at=session.created_at,
-                updated_at=session.created_at,
+                created_at=shown_time(session.created_at),
+                updated_at=shown_time(session.created_at),
             )
             conn.execute(
                 "INSERT INTO users (id, email, display_name, avatar_url, provider, created_at, "
