@@ -23,16 +23,36 @@ MARKER = "BENCH_RESULT "
 
 
 @dataclass(frozen=True)
-class CookieNames:
-    """How a target names its session cookie, its CSRF cookie and the CSRF header."""
+class Api:
+    """How a target is spoken to: its /me and logout routes, how it names its session cookie,
+    its CSRF cookie and header (None: it has none), and whether its logout checks the Origin."""
 
-    session: str
-    csrf: str
-    header: str
+    me_path: str
+    logout_path: str
+    session_cookie: str
+    csrf_cookie: str | None = None
+    csrf_header: str | None = None
+    origin: bool = False
+
+    def wrk_args(self) -> list[str]:
+        """The arguments workload.lua takes after MODE POOL_DIR TAG."""
+        return [
+            self.me_path,
+            self.logout_path,
+            self.session_cookie,
+            self.csrf_cookie or "-",
+            self.csrf_header or "-",
+            "origin" if self.origin else "-",
+        ]
 
 
-OURS_COOKIES = CookieNames("nl_session", "nl_csrf", "X-CSRF-Token")
-DJANGO_COOKIES = CookieNames("sessionid", "csrftoken", "X-CSRFToken")
+OURS_API = Api("/v1/auth/me", "/v1/auth/logout", "nl_session", "nl_csrf", "X-CSRF-Token")
+DJANGO_API = Api("/v1/auth/me", "/v1/auth/logout", "sessionid", "csrftoken", "X-CSRFToken")
+# Better Auth's stock routes and cookie; its CSRF defence on a cookie-carrying POST is the
+# Origin check against its trusted origins (its own base URL), so logouts send the Origin.
+BETTER_AUTH_API = Api(
+    "/api/auth/get-session", "/api/auth/sign-out", "better-auth.session_token", origin=True
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,7 @@ def run_wrk(
     mode: str,
     pools: Path,
     tag: str,
-    cookies: CookieNames,
+    api: Api,
     duration_s: int,
     shape: LoadShape,
     server_pid: int,
@@ -88,9 +108,7 @@ def run_wrk(
         mode,
         str(pools),
         tag,
-        cookies.session,
-        cookies.csrf,
-        cookies.header,
+        *api.wrk_args(),
     ]
     before = (
         time.monotonic(),

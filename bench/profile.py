@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import run
-from loadgen import OURS_COOKIES, LoadShape, MailSink, ensure_wrk, run_wrk, warm_up
+from loadgen import OURS_API, LoadShape, MailSink, ensure_wrk, run_wrk, warm_up
 from seeding import create_database, drop_database, migrate, seed
 
 RATE = 250  # samples per second
@@ -112,7 +112,7 @@ def main() -> None:
             args.workload,
             workdir / "pools",
             "profile",
-            OURS_COOKIES,
+            OURS_API,
             args.seconds + 2,
             LoadShape(32, 2),
             server.pid,

@@ -112,13 +112,44 @@ class Row:
     noise_pct: float  # CPU used by other processes during the runs, % of the machine (median)
     cpu_us: float  # server CPU time per good response, in µs (median): robust to noise
     rps_rounds: list[float]
-    # ours ÷ reference in req/s, and the same in CPU efficiency (reference µs ÷ our µs per request)
+    # ours ÷ reference in req/s, and the same in CPU efficiency (reference µs ÷ our µs per
+    # request): one pair per entry of REFERENCES
     vs_bare: float | None = None
     vs_django: float | None = None
+    vs_better_auth: float | None = None
     vs_pg_ref: float | None = None
     cpu_vs_bare: float | None = None
     cpu_vs_django: float | None = None
+    cpu_vs_better_auth: float | None = None
     cpu_vs_pg_ref: float | None = None
+
+    def ratios(self, reference: Reference) -> tuple[float | None, float | None]:
+        """Ours ÷ `reference`: by req/s, and by CPU efficiency."""
+        return (
+            getattr(self, f"vs_{reference.field}"),
+            getattr(self, f"cpu_vs_{reference.field}"),
+        )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A target ours is compared with, in a column of its own."""
+
+    target: str  # its name in the measurements
+    field: str  # Row.vs_<field> and Row.cpu_vs_<field>
+    digits: int  # decimals shown
+
+    @property
+    def column(self) -> str:
+        return f"ours/{self.target} (cpu)"
+
+
+REFERENCES = (
+    Reference("bare", "bare", 2),
+    Reference("django", "django", 1),
+    Reference("better-auth", "better_auth", 1),
+    Reference("pg-ref", "pg_ref", 2),
+)
 
 
 def _key(m: Measurement | Row) -> tuple[str, str, int, int, str, str]:
@@ -165,9 +196,10 @@ def _with_ratios(row: Row, rows: list[Row]) -> Row:
         return row
 
     ratios: dict[str, float | None] = {}
-    for target, name in (("bare", "bare"), ("django", "django"), ("pg-ref", "pg_ref")):
-        other = next((o for o in rows if _key(o) == (*_key(row)[:5], target)), None)
+    for reference in REFERENCES:
+        other = next((o for o in rows if _key(o) == (*_key(row)[:5], reference.target)), None)
         ok = other is not None and other.rps > 0 and row.cpu_us > 0
+        name = reference.field
         ratios[f"vs_{name}"] = round(row.rps / other.rps, 3) if ok and other else None
         ratios[f"cpu_vs_{name}"] = round(other.cpu_us / row.cpu_us, 3) if ok and other else None
     return Row(**{**asdict(row), **ratios})
@@ -186,9 +218,6 @@ COLUMNS = (
     "RSS MB",
     "CPU µs/req",
     "noise %",
-    "ours/bare (cpu)",
-    "ours/django (cpu)",
-    "ours/pg-ref (cpu)",
 )
 
 
@@ -202,7 +231,11 @@ def _pair(rps: float | None, cpu: float | None, digits: int = 2) -> str:
 
 
 def table(rows: Iterable[Row]) -> str:
-    """One fixed-width (and Markdown-compatible) table, rows in run order."""
+    """One fixed-width (and Markdown-compatible) table, rows in run order; a reference's ratio
+    column only when some row has that ratio."""
+    rows = list(rows)
+    references = [ref for ref in REFERENCES if any(r.ratios(ref)[0] is not None for r in rows)]
+    columns = [*COLUMNS, *(ref.column for ref in references)]
     lines = [
         [
             r.store,
@@ -217,19 +250,17 @@ def table(rows: Iterable[Row]) -> str:
             _fmt(r.rss_mb, 0),
             _fmt(r.cpu_us, 0),
             _fmt(r.noise_pct, 0),
-            _pair(r.vs_bare, r.cpu_vs_bare),
-            _pair(r.vs_django, r.cpu_vs_django, 1),
-            _pair(r.vs_pg_ref, r.cpu_vs_pg_ref),
+            *(_pair(*r.ratios(ref), ref.digits) for ref in references),
         ]
         for r in rows
     ]
-    widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(COLUMNS)]
+    widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
 
     def render(cells: Iterable[str]) -> str:
         return "| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     rule = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
-    return "\n".join([render(COLUMNS), rule, *(render(line) for line in lines)])
+    return "\n".join([render(columns), rule, *(render(line) for line in lines)])
 
 
 def target_checks(rows: Iterable[Row]) -> list[dict[str, Any]]:
@@ -303,7 +334,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['wrk'].split(' Copyright')[0]}; fsync p50 {machine['fsync_ms']['p50']} ms, "
         f"p99 {machine['fsync_ms']['p99']} ms. {config['sessions']:,} sessions, "
         f"{config['rounds']} rounds of {config['duration']} s, {config['connections']} "
-        f"connections, {config['threads']} wrk threads.",
+        f"connections, {config['threads']} wrk threads."
+        + "".join(f" {name}: {about}." for name, about in machine.get("peers", {}).items()),
         "",
         table(main),
         "",

@@ -1,10 +1,12 @@
-"""One command for the whole benchmark: ours against the bare ceiling and the Django peer.
+"""One command for the whole benchmark: ours against the bare ceiling and the peers (Django,
+Better Auth).
 
     python bench/run.py [--sessions 100000] [--quick] [--stores sqlite,postgres]
                         [--json bench/results/latest.json] [--scaling]
 
-Loopback only, bounded in time. Installs wrk (apt) and the peer's Django + gunicorn (a separate
-venv, bench/.venv-peer) when missing; seeds the databases; serves ours with 1 then 2 workers next
+Loopback only, bounded in time. Installs wrk (apt), the Django peer's Django + gunicorn (a
+separate venv, bench/.venv-peer) and the Better Auth peer's npm packages (`npm ci` in
+bench/peers/better_auth) when missing; seeds the databases; serves ours with 1 then 2 workers next
 to the references; alternates targets round by round so drift hits all of them alike; verifies
 every 200 against the database and the mail sink; prints one table and writes JSON.
 See BENCHMARKS.md for the method.
@@ -13,6 +15,7 @@ See BENCHMARKS.md for the method.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -33,6 +36,8 @@ ROOT = BENCH.parent
 PEER_DIR = BENCH / "peers" / "django_peer"
 PEER_VENV = BENCH / ".venv-peer"
 PEER_REQUIREMENTS = BENCH / "peers" / "requirements.txt"
+BETTER_AUTH_DIR = BENCH / "peers" / "better_auth"
+PEERS = ("django", "better-auth")
 
 
 def _reexec_in_project_venv() -> None:
@@ -50,14 +55,14 @@ def _reexec_in_project_venv() -> None:
 _reexec_in_project_venv()
 
 from loadgen import (  # noqa: E402
-    DJANGO_COOKIES,
-    OURS_COOKIES,
-    CookieNames,
+    BETTER_AUTH_API,
+    DJANGO_API,
+    OURS_API,
+    Api,
     LoadShape,
     MailSink,
     ensure_wrk,
     run_wrk,
-    warm_up,
 )
 from report import (  # noqa: E402
     EXPECTED_CLASSES,
@@ -76,6 +81,7 @@ from seeding import (  # noqa: E402
     migrate,
     revoked_sessions,
     seed,
+    seed_better_auth,
     seed_peer,
     unrevoke_sessions,
 )
@@ -115,8 +121,7 @@ def log(message: str) -> None:
 def ensure_peer_venv() -> Path:
     """Django and gunicorn in their own venv, so the project's venv stays the project's."""
     python = PEER_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import django, gunicorn"]
-    if python.exists() and subprocess.run(probe, check=False, capture_output=True).returncode == 0:
+    if python.exists() and _succeeds([str(python), "-c", "import django, gunicorn"], BENCH):
         return python
     log(f"creating {PEER_VENV.relative_to(ROOT)} with Django and gunicorn")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
@@ -124,6 +129,46 @@ def ensure_peer_venv() -> Path:
         [str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)], check=True
     )
     return python
+
+
+def ensure_better_auth() -> Path:
+    """Better Auth's npm packages in bench/peers/better_auth/node_modules, from the committed
+    lockfile (`npm ci`), unless they are there and load; returns the node to run them with."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise SystemExit("the Better Auth peer needs Node.js 20 (node and npm) on PATH")
+    probe = [
+        node,
+        "--input-type=module",
+        "-e",
+        "import Database from 'better-sqlite3'; import 'better-auth';"
+        " new Database(':memory:').close();",
+    ]
+    if _installed(BETTER_AUTH_DIR) and _succeeds(probe, BETTER_AUTH_DIR):
+        return Path(node)
+    log(f"installing {BETTER_AUTH_DIR.relative_to(ROOT)}'s npm packages (npm ci)")
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=BETTER_AUTH_DIR, check=True, timeout=900
+    )
+    return Path(node)
+
+
+def _installed(directory: Path) -> bool:
+    """Whether node_modules holds exactly the versions the committed lockfile names."""
+    hidden = directory / "node_modules" / ".package-lock.json"
+    if not hidden.exists():
+        return False
+    wanted = json.loads((directory / "package-lock.json").read_text())["packages"]
+    have = json.loads(hidden.read_text())["packages"]
+    return all(
+        have.get(name, {}).get("version") == entry.get("version")
+        for name, entry in wanted.items()
+        if name and not entry.get("optional")
+    )
+
+
+def _succeeds(argv: list[str], cwd: Path) -> bool:
+    return subprocess.run(argv, cwd=cwd, check=False, capture_output=True).returncode == 0
 
 
 def fsync_ms(directory: Path, count: int = 100) -> dict[str, float]:
@@ -173,13 +218,15 @@ class Target:
     name: str
     server: Server
     pools: Path
-    cookies: CookieNames
+    api: Api
     workloads: tuple[str, ...]
     verifies_bodies: bool  # False for apps that answer a constant
     revoke_pool: int = 0  # rows in the revoke pool; 0 when the target revokes nothing
     revoked: Callable[[], int] | None = None
     reset: Callable[[], None] | None = None
     rates: dict[str, float] = field(default_factory=dict)  # best req/s seen, per workload
+    about: str = ""  # versions, for the machine description (peers)
+    warmed: bool = False  # whether its server has had its warm-up since it started
 
 
 def listen(workers: int) -> list[str]:
@@ -283,7 +330,7 @@ class Bench:
             workload,
             target.pools,
             tag,
-            target.cookies,
+            target.api,
             duration,
             self.shape,
             target.server.pid,
@@ -309,6 +356,24 @@ class Bench:
         )
         return m
 
+    def warm_up(self, target: Target) -> None:
+        """Unmeasured load on each of the target's workloads, once per server start, so that the
+        first round pays neither for start-up nor (Node) for the JIT compiling the hot path."""
+        for workload in target.workloads:
+            run_wrk(
+                target.server.url,
+                workload,
+                target.pools,
+                secrets.token_hex(4),
+                target.api,
+                self.args.warm_up,
+                self.shape,
+                target.server.pid,
+            )
+            if target.reset is not None and workload != "me":
+                target.reset()
+        target.warmed = True
+
     def rounds(
         self,
         targets: list[Target],
@@ -316,8 +381,9 @@ class Bench:
         workloads: tuple[str, ...] = ("me", "logout", "mixed"),
     ) -> None:
         """Each round runs every workload on every target; the target order rotates."""
-        for server in (t.server for t in targets):
-            warm_up(server.url)
+        for target in targets:
+            if not target.warmed:
+                self.warm_up(target)
         for number in range(self.args.rounds):
             shift = number % len(targets)
             order = targets[shift:] + targets[:shift]
@@ -337,7 +403,7 @@ class Bench:
             name,
             server,
             pools,
-            OURS_COOKIES,
+            OURS_API,
             ("me", "logout", "mixed"),
             True,
             revoke_pool=count_lines(pools, "revoke"),
@@ -345,13 +411,13 @@ class Bench:
             reset=lambda: unrevoke_sessions(db),
         )
 
-    def main_block(self, db: Database, workers: int, pools: Path, peer: Target) -> None:
+    def main_block(self, db: Database, workers: int, pools: Path, peers: list[Target]) -> None:
         ours = self.ours_target(db, workers, pools)
         bare = Target(
             "bare",
             uvicorn("bare_asgi:app", workers, self.workdir / "bare.log"),
             pools,
-            OURS_COOKIES,
+            OURS_API,
             ("me", "logout", "mixed"),
             False,
         )
@@ -368,7 +434,7 @@ class Bench:
                     "pg-ref",
                     ref,
                     pools,
-                    OURS_COOKIES,
+                    OURS_API,
                     ("logout",),
                     False,
                     revoke_pool=ours.revoke_pool,
@@ -386,7 +452,7 @@ class Bench:
                 target.server.start()
                 started.append(target.server)
             self.rounds(
-                [*targets, peer],
+                [*targets, *peers],
                 {
                     "section": "main",
                     "store": db.store,
@@ -428,17 +494,47 @@ class Bench:
                 drop_database(db)
 
 
-def peer_target(bench: Bench, peer_python: Path) -> Target:
-    db = PeerDatabase(bench.workdir / "peer.sqlite3")
-    pools = bench.workdir / "pools-django"
+def peer_target(bench: Bench, name: str) -> Target:
+    """A peer on its own SQLite file, seeded by its own code with as many sessions as ours
+    (capped by --peer-sessions); its logout deletes rows, which the backup table puts back."""
     sessions = min(bench.args.sessions, bench.args.peer_sessions)
-    log(f"seeding the Django peer with {sessions:,} sessions")
-    seed_peer(peer_python, PEER_DIR, db, sessions, pools, bench.args.threads)
-    gunicorn = PEER_VENV / "bin" / "gunicorn"
-    server = Server(
+    pools = bench.workdir / f"pools-{name}"
+    path = bench.workdir / f"{name}.sqlite3"
+    log(f"seeding the {name} peer with {sessions:,} sessions")
+    if name == "django":
+        db = PeerDatabase(path, "django_session")
+        python = ensure_peer_venv()
+        seed_peer(python, PEER_DIR, db, sessions, pools, bench.args.threads)
+        server, api, about = django_server(db, bench.workdir), DJANGO_API, django_about(python)
+    else:
+        db = PeerDatabase(path, "session")
+        node = ensure_better_auth()
+        seed_better_auth(
+            node, BETTER_AUTH_DIR, db, sessions, pools, bench.args.threads, BENCH_SECRET
+        )
+        server = better_auth_server(node, db, bench.workdir, BENCH_SECRET)
+        api = BETTER_AUTH_API
+        about = better_auth_about(node)
+    return Target(
+        name,
+        server,
+        pools,
+        api,
+        ("me", "logout"),
+        True,
+        revoke_pool=count_lines(pools, "revoke"),
+        revoked=db.deleted_sessions,
+        reset=db.restore_sessions,
+        about=about,
+    )
+
+
+def django_server(db: PeerDatabase, workdir: Path) -> Server:
+    """gunicorn with sync workers, one per core."""
+    return Server(
         "django",
         [
-            str(gunicorn),
+            str(PEER_VENV / "bin" / "gunicorn"),
             "peer.wsgi:application",
             "--chdir",
             str(PEER_DIR),
@@ -449,21 +545,84 @@ def peer_target(bench: Bench, peer_python: Path) -> Target:
             "--bind",
             "127.0.0.1:{port}",
         ],
-        bench.workdir / "django.log",
+        workdir / "django.log",
         env={"PEER_DATABASE": str(db.path.resolve())},
         ready_path="/v1/auth/me",
     )
-    return Target(
-        "django",
-        server,
-        pools,
-        DJANGO_COOKIES,
-        ("me", "logout"),
-        True,
-        revoke_pool=count_lines(pools, "revoke"),
-        revoked=db.deleted_sessions,
-        reset=db.restore_sessions,
+
+
+def better_auth_server(node: Path, db: PeerDatabase, workdir: Path, secret: str) -> Server:
+    """One Node process: Better Auth's toNodeHandler on node:http (server.mjs); `secret` is the
+    one its sessions were seeded (their cookies signed) with."""
+    return Server(
+        "better-auth",
+        [str(node), str(BETTER_AUTH_DIR / "server.mjs")],
+        workdir / "better-auth.log",
+        env={
+            "PEER_DATABASE": str(db.path.resolve()),
+            "PORT": "{port}",
+            "BETTER_AUTH_SECRET": secret,
+            "NODE_ENV": "production",
+        },
+        cwd=BETTER_AUTH_DIR,
+        ready_path="/api/auth/ok",
     )
+
+
+def django_about(python: Path) -> str:
+    code = "import django, gunicorn; print(django.get_version(), gunicorn.__version__)"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    django, gunicorn = out.stdout.split()
+    return f"Django {django}, gunicorn {gunicorn}"
+
+
+def better_auth_about(node: Path) -> str:
+    code = (
+        "import Database from 'better-sqlite3';"
+        " const db = new Database(':memory:');"
+        " console.log(process.version, db.prepare('select sqlite_version() v').get().v);"
+    )
+    out = subprocess.run(
+        [str(node), "--input-type=module", "-e", code],
+        cwd=BETTER_AUTH_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    node_version, sqlite_version = out.stdout.split()
+
+    def version(package: str) -> str:
+        manifest = BETTER_AUTH_DIR / "node_modules" / package / "package.json"
+        return str(json.loads(manifest.read_text())["version"])
+
+    return (
+        f"Better Auth {version('better-auth')} on Node {node_version}, "
+        f"better-sqlite3 {version('better-sqlite3')} (SQLite {sqlite_version})"
+    )
+
+
+def verify_peer(target: Target) -> None:
+    """One real /me with the first seeded session must answer that session's user: it proves the
+    seeded rows (and Better Auth's signed cookie) before anything is measured."""
+    first = (target.pools / "read.0.txt").read_text().split("\n", 1)[0]
+    token, csrf = first.split(" ")
+    api = target.api
+    cookie = f"{api.session_cookie}={token}"
+    if api.csrf_cookie:
+        cookie += f"; {api.csrf_cookie}={csrf}"
+    conn = http.client.HTTPConnection("127.0.0.1", target.server.port, timeout=10)
+    try:
+        conn.request("GET", api.me_path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        body = json.loads(response.read()) if response.status == 200 else None
+    finally:
+        conn.close()
+    user = body.get("user") if isinstance(body, dict) else None
+    if not isinstance(user, dict) or not user.get("id"):
+        raise RuntimeError(
+            f"{target.name} did not answer a seeded session on {api.me_path} "
+            f"(HTTP {response.status}); see {target.server.log}"
+        )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -471,7 +630,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.pgbouncer and "postgres" in args.stores and not ensure_pgbouncer():
         log("pgbouncer unavailable: no ours+pgbouncer row")
         args.pgbouncer = False
-    peer_python = ensure_peer_venv()
     started = time.time()
     workdir = BENCH / "results" / f"work-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -479,10 +637,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sink = MailSink()
     sink.start()
     bench = Bench(args, workdir, sink)
-    peer: Target | None = None
+    peers: list[Target] = []
     try:
-        peer = peer_target(bench, peer_python)
-        peer.server.start()
+        for name in args.peers:
+            peer = peer_target(bench, name)
+            peer.server.start()
+            peers.append(peer)
+            verify_peer(peer)
         for store in args.stores:
             db = create_database(store, workdir)
             try:
@@ -491,14 +652,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 migrate(db, Path(sys.executable).parent / "triport-console", ours_env(db))
                 seed(db, args.sessions, pools, args.threads)
                 for workers in args.workers:
-                    bench.main_block(db, workers, pools, peer)
+                    bench.main_block(db, workers, pools, peers)
             finally:
                 drop_database(db)
         if args.scaling:
             for store in args.stores:
                 bench.scaling(store)
     finally:
-        if peer is not None:
+        for peer in peers:
             peer.server.stop()
         sink.stop()
         if not args.keep_work:
@@ -507,7 +668,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "elapsed_s": round(time.time() - started, 1),
-        "machine": {**machine(), "fsync_ms": fsync},
+        "machine": {
+            **machine(),
+            "fsync_ms": fsync,
+            "peers": {peer.name: peer.about for peer in peers},
+        },
         "config": {k: v for k, v in vars(args).items() if k != "json"},
         "rows": [asdict(r) for r in rows],
         "targets": target_checks(rows),
@@ -532,6 +697,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measurement (default 5)")
     parser.add_argument(
+        "--warm-up",
+        type=int,
+        help="unmeasured seconds per workload after a server starts (default 3)",
+    )
+    parser.add_argument(
         "--no-pgbouncer",
         dest="pgbouncer",
         action="store_false",
@@ -541,10 +711,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--peers",
+        type=_csv(str),
+        default=list(PEERS),
+        help=f"the peers to run next to ours (default {','.join(PEERS)})",
+    )
+    parser.add_argument(
         "--peer-sessions",
         type=int,
         default=100_000,
-        help="cap on the Django peer's seeded sessions",
+        help="cap on each peer's seeded sessions",
     )
     parser.add_argument(
         "--scaling", action="store_true", help="also /me and logout at 10k, 100k and 1M sessions"
@@ -573,6 +749,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "workers": [1] if quick else [1, 2],
         "rounds": 1 if quick else 3,
         "duration": 1 if quick else 5,
+        "warm_up": 1 if quick else 3,
         "scaling_sizes": [1_000, 10_000] if quick else [10_000, 100_000, 1_000_000],
     }
     for name, value in defaults.items():
@@ -581,6 +758,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.stores) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
+    unknown = set(args.peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
     return args
 
 

@@ -258,16 +258,18 @@ async def _fetchval(dsn: str, sql: str) -> object:
 
 @dataclass(frozen=True)
 class PeerDatabase:
-    """The Django peer's SQLite file; `logout()` deletes rows, a backup table puts them back."""
+    """A peer's SQLite file. Peers delete a session row on logout; their seeders keep a copy of
+    the seeded rows in `bench_session_backup`, from which the deleted ones are put back."""
 
     path: Path
+    table: str  # the peer's session table: django_session, Better Auth's "session"
 
     def deleted_sessions(self) -> int:
         conn = sqlite3.connect(self.path, timeout=30)
         try:
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM bench_session_backup)"
-                " - (SELECT count(*) FROM django_session)"
+                f' - (SELECT count(*) FROM "{self.table}")'
             ).fetchone()
             return int(row[0])
         finally:
@@ -278,17 +280,26 @@ class PeerDatabase:
         try:
             with conn:
                 conn.execute(
-                    "INSERT OR IGNORE INTO django_session SELECT * FROM bench_session_backup"
+                    f'INSERT OR IGNORE INTO "{self.table}" SELECT * FROM bench_session_backup'
                 )
         finally:
             conn.close()
+
+
+def _run_seeder(argv: list[str], cwd: Path, db: PeerDatabase, env: dict[str, str]) -> None:
+    subprocess.run(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env, "PEER_DATABASE": str(db.path.resolve())},
+        check=True,
+    )
 
 
 def seed_peer(
     python: Path, peer_dir: Path, db: PeerDatabase, sessions: int, pools: Path, threads: int
 ) -> None:
     """Seed the Django peer with its own venv and its own session store."""
-    subprocess.run(
+    _run_seeder(
         [
             str(python),
             str(peer_dir / "seed_peer.py"),
@@ -299,7 +310,37 @@ def seed_peer(
             "--threads",
             str(threads),
         ],
-        cwd=peer_dir,
-        env={**os.environ, "PEER_DATABASE": str(db.path.resolve())},
-        check=True,
+        peer_dir,
+        db,
+        {},
     )
+
+
+def seed_better_auth(
+    node: Path,
+    peer_dir: Path,
+    db: PeerDatabase,
+    sessions: int,
+    pools: Path,
+    threads: int,
+    secret: str,
+) -> None:
+    """Seed the Better Auth peer with its own migrations; its signed session cookies go into the
+    pools (no CSRF token: the second column is a placeholder workload.lua does not send)."""
+    cookies = pools.parent / f"{pools.name}.cookies"
+    _run_seeder(
+        [
+            str(node),
+            str(peer_dir / "seed.mjs"),
+            "--sessions",
+            str(sessions),
+            "--cookies",
+            str(cookies.resolve()),
+        ],
+        peer_dir,
+        db,
+        {"BETTER_AUTH_SECRET": secret, "NODE_ENV": "production"},
+    )
+    rows = [(cookie, "-") for cookie in cookies.read_text().split()]
+    cookies.unlink()
+    write_pools(pools, rows, threads)

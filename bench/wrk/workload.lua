@@ -1,16 +1,22 @@
--- One wrk script for every workload, so that ours, the bare ceiling and the Django peer are
--- driven by exactly the same client code.
+-- One wrk script for every workload, so that ours, the bare ceiling and the peers (Django,
+-- Better Auth) are driven by exactly the same client code.
 --
--- wrk -s workload.lua URL -- MODE POOL_DIR TAG SESSION_COOKIE CSRF_COOKIE CSRF_HEADER
+-- wrk -s workload.lua URL -- MODE POOL_DIR TAG ME_PATH LOGOUT_PATH SESSION_COOKIE CSRF_COOKIE
+--                            CSRF_HEADER ORIGIN
 --   MODE         me | logout | mixed
 --   POOL_DIR     holds read.<thread>.txt and revoke.<thread>.txt, lines "TOKEN CSRF"; each wrk
 --                thread reads only its own files, so no two threads share a session
 --   TAG          unique per measurement: makes the sign-in addresses distinct across rounds
---   SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER: names used by the target (ours or Django's)
+--   ME_PATH, LOGOUT_PATH: the target's "who am I" (GET) and sign-out (POST) routes
+--   SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER: names used by the target; "-" for a CSRF cookie
+--                or header the target does not use (Better Auth checks the Origin instead)
+--   ORIGIN       "origin": logouts carry "Origin: http://HOST", as a browser's fetch() sends it
+--                on a POST; "-": they do not
 --
 -- Every response is counted by status and by what its body proves it was (a /me user, a logout
--- {"ok":...}, a sign-in {"request_id":...}), so that a flood of 401s or 404s shows up as errors
--- in the runner and never as speed. done() prints one JSON line prefixed by BENCH_RESULT.
+-- {"ok":...} or {"success":true}, a sign-in {"request_id":...}), so that a flood of 401s or 404s
+-- shows up as errors in the runner and never as speed. done() prints one JSON line prefixed by
+-- BENCH_RESULT.
 
 local threads = {}
 
@@ -19,7 +25,8 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-local mode, tag, host, session_cookie, csrf_cookie, csrf_header
+local mode, tag, host, me_path, logout_path, session_cookie, csrf_cookie, csrf_header
+local logout_origin = ""
 local me_requests = {}
 local me_next = 1
 local revoke_file, revoke_path
@@ -32,8 +39,15 @@ issued = { me = 0, logout = 0, start = 0 }
 exhausted = 0
 
 local function session_headers(token, csrf)
-   return "Cookie: " .. session_cookie .. "=" .. token .. "; " .. csrf_cookie .. "=" .. csrf
-      .. "\r\n" .. csrf_header .. ": " .. csrf .. "\r\n"
+   local headers = "Cookie: " .. session_cookie .. "=" .. token
+   if csrf_cookie ~= "-" then
+      headers = headers .. "; " .. csrf_cookie .. "=" .. csrf
+   end
+   headers = headers .. "\r\n"
+   if csrf_header ~= "-" then
+      headers = headers .. csrf_header .. ": " .. csrf .. "\r\n"
+   end
+   return headers
 end
 
 local function split(line)
@@ -43,12 +57,16 @@ end
 
 function init(args)
    mode, tag = args[1], args[3]
-   session_cookie, csrf_cookie, csrf_header = args[4], args[5], args[6]
+   me_path, logout_path = args[4], args[5]
+   session_cookie, csrf_cookie, csrf_header = args[6], args[7], args[8]
    host = wrk.host .. ":" .. wrk.port
+   if args[9] == "origin" then
+      logout_origin = "Origin: http://" .. host .. "\r\n"
+   end
    local dir = args[2]
    for line in io.lines(dir .. "/read." .. tid .. ".txt") do
       local token, csrf = split(line)
-      table.insert(me_requests, "GET /v1/auth/me HTTP/1.1\r\nHost: " .. host .. "\r\n"
+      table.insert(me_requests, "GET " .. me_path .. " HTTP/1.1\r\nHost: " .. host .. "\r\n"
          .. session_headers(token, csrf) .. "\r\n")
    end
    revoke_path = dir .. "/revoke." .. tid .. ".txt"
@@ -74,7 +92,7 @@ local function logout()
       line = revoke_file:read("*l")
    end
    local token, csrf = split(line)
-   return "POST /v1/auth/logout HTTP/1.1\r\nHost: " .. host .. "\r\n"
+   return "POST " .. logout_path .. " HTTP/1.1\r\nHost: " .. host .. "\r\n" .. logout_origin
       .. session_headers(token, csrf) .. "Content-Length: 0\r\n\r\n"
 end
 
@@ -112,7 +130,7 @@ function response(status, headers, body)
       classes.user = classes.user + 1
    elseif string.find(body, '"request_id"', 1, true) then
       classes.start = classes.start + 1
-   elseif string.find(body, '"ok"', 1, true) then
+   elseif string.find(body, '"ok"', 1, true) or string.find(body, '"success":true', 1, true) then
       classes.ok = classes.ok + 1
    else
       classes.other = classes.other + 1

@@ -1,14 +1,16 @@
 """The benchmark runner works end to end, and its verification cannot be fooled by errors.
 
-The quick run drives every target with real wrk against real servers on both stores; the second
-test proves that answers which did not do the work (401s, a 200 logout that revoked nothing)
-are counted as errors and never as speed.
+The quick run drives every target with real wrk against real servers on both stores; the other
+tests prove that answers which did not do the work (401s, a 200 logout that revoked nothing, and
+for the Better Auth peer a 200 `null` session and a 200 sign-out that deleted nothing) are
+counted as errors and never as speed.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,10 +30,12 @@ from tests.support.harness import (
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from loadgen import OURS_COOKIES, LoadShape, ensure_wrk, run_wrk  # noqa: E402
+from loadgen import BETTER_AUTH_API, OURS_API, Api, LoadShape, ensure_wrk, run_wrk  # noqa: E402
 from pools import write_pools  # noqa: E402
 from report import Checks, Measurement, evaluate  # noqa: E402
-from seeding import Database, revoked_sessions  # noqa: E402
+from run import BETTER_AUTH_DIR, better_auth_server, ensure_better_auth  # noqa: E402
+from seeding import Database, PeerDatabase, revoked_sessions, seed_better_auth  # noqa: E402
+from servers import Server  # noqa: E402
 
 
 def _stores() -> list[str]:
@@ -43,6 +47,9 @@ def _stores() -> list[str]:
 def pooled(store: str, *more: str) -> tuple[str, ...]:
     """The PostgreSQL-only targets: ours through PgBouncer, and `more`."""
     return ("ours+pgbouncer", *more) if store == "postgres" else ()
+
+
+PEERS = ("django", "better-auth")
 
 
 def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> None:
@@ -60,7 +67,7 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
         ],
         cwd=ROOT,
         check=True,
-        timeout=240,
+        timeout=300,
         stdout=subprocess.DEVNULL,
     )
     results = json.loads(out.read_text())
@@ -69,8 +76,8 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
         (store, workload, target)
         for store in stores
         for workload, targets in {
-            "me": ("ours", "bare", "django", *pooled(store)),
-            "logout": ("ours", "bare", "django", *pooled(store, "pg-ref")),
+            "me": ("ours", "bare", *PEERS, *pooled(store)),
+            "logout": ("ours", "bare", *PEERS, *pooled(store, "pg-ref")),
             "mixed": ("ours", "bare", *pooled(store)),
         }.items()
         for target in targets
@@ -85,6 +92,11 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
             assert ours["errors"] == 0, (store, workload)
             assert ours["vs_bare"] is not None
         assert rows[(store, "logout", "ours")]["vs_django"] is not None
+    for workload in ("me", "logout"):
+        # Every get-session answered a seeded session's user and every sign-out 200 deleted a
+        # row: the peer's seeding (rows and signed cookies) and its Origin header are right.
+        assert rows[("sqlite", workload, "better-auth")]["errors"] == 0, workload
+        assert rows[("sqlite", workload, "ours")]["cpu_vs_better_auth"] is not None
     for workload in ("me", "logout", "mixed"):  # ours through PgBouncer, transaction mode
         assert rows[("postgres", workload, "ours+pgbouncer")]["errors"] == 0, workload
     assert rows[("postgres", "logout", "ours")]["vs_pg_ref"] is not None
@@ -92,6 +104,23 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
         m for m in results["measurements"] if m["workload"] == "mixed" and m["target"] == "ours"
     ]
     assert all(min(m["issued"].values()) > 0 for m in mixed)  # /me, logouts and sign-ins ran
+    assert "Better Auth 1." in results["machine"]["peers"]["better-auth"]
+
+
+def measure(url: str, pid: int, pools: Path, api: Api, mode: str, checks: Checks) -> Measurement:
+    """One second of `mode` with wrk against the server at `url`, evaluated against `checks`."""
+    load = run_wrk(url, mode, pools, "t", api, 1, LoadShape(connections=4, threads=2), pid)
+    return evaluate(
+        load,
+        checks,
+        section="t",
+        store="sqlite",
+        workers=1,
+        sessions=0,
+        workload=mode,
+        target="t",
+        round=0,
+    )
 
 
 @pytest.fixture
@@ -119,39 +148,77 @@ def test_answers_that_did_no_work_count_as_errors_not_speed(
 ) -> None:
     ensure_wrk(print)
     server, url = sqlite_server
+    assert server.process is not None
+    pid = server.process.pid
 
-    def measure(mode: str, checks: Checks) -> Measurement:
-        assert server.process is not None
-        load = run_wrk(
-            server.base_url,
-            mode,
-            unknown_sessions,
-            "t",
-            OURS_COOKIES,
-            1,
-            LoadShape(connections=4, threads=2),
-            server.process.pid,
-        )
-        return evaluate(
-            load,
-            checks,
-            section="t",
-            store="sqlite",
-            workers=1,
-            sessions=0,
-            workload=mode,
-            target="ours",
-            round=0,
-        )
-
-    measured = measure("me", Checks(body_classes=("user",)))
+    measured = measure(
+        server.base_url, pid, unknown_sessions, OURS_API, "me", Checks(body_classes=("user",))
+    )
     assert measured.responses > 0
     assert measured.good == 0 and measured.rps == 0
     assert measured.error_detail["non_2xx"] == measured.responses  # the 401 flood
 
     revoked_before = revoked_sessions(Database("sqlite", url))
-    measured = measure("logout", Checks(body_classes=("ok",), revoked=0))
+    measured = measure(
+        server.base_url,
+        pid,
+        unknown_sessions,
+        OURS_API,
+        "logout",
+        Checks(body_classes=("ok",), revoked=0),
+    )
     revoked = revoked_sessions(Database("sqlite", url)) - revoked_before
     assert revoked == 0
     assert measured.responses > 0 and measured.good == 0
     assert measured.error_detail["not_revoked"] == measured.responses  # 200s that revoked nothing
+
+
+@pytest.fixture
+def better_auth_without_sessions(tmp_path: Path) -> Iterator[tuple[Server, PeerDatabase, Path]]:
+    """The Better Auth peer, seeded as the runner seeds it, whose session rows have since gone:
+    the pools hold validly signed cookies that name no row."""
+    node = ensure_better_auth()
+    db = PeerDatabase(tmp_path / "better-auth.sqlite3", "session")
+    pools = tmp_path / "pools-better-auth"
+    secret = secrets.token_urlsafe(48)
+    seed_better_auth(node, BETTER_AUTH_DIR, db, 200, pools, 2, secret)
+    conn = sqlite3.connect(db.path)
+    try:
+        with conn:
+            conn.execute('DELETE FROM "session"')
+    finally:
+        conn.close()
+    server = better_auth_server(node, db, tmp_path, secret)
+    server.start()
+    try:
+        yield server, db, pools
+    finally:
+        server.stop()
+
+
+def test_better_auth_answers_that_did_no_work_count_as_errors_not_speed(
+    better_auth_without_sessions: tuple[Server, PeerDatabase, Path],
+) -> None:
+    ensure_wrk(print)
+    server, db, pools = better_auth_without_sessions
+
+    measured = measure(
+        server.url, server.pid, pools, BETTER_AUTH_API, "me", Checks(body_classes=("user",))
+    )
+    assert measured.responses > 0 and measured.good == 0
+    assert measured.error_detail["non_2xx"] == 0
+    assert measured.error_detail["unexpected_body"] == measured.responses  # 200 `null`s
+
+    deleted_before = db.deleted_sessions()
+    measured = measure(
+        server.url,
+        server.pid,
+        pools,
+        BETTER_AUTH_API,
+        "logout",
+        Checks(body_classes=("ok",), revoked=0),
+    )
+    assert db.deleted_sessions() == deleted_before
+    assert measured.responses > 0 and measured.good == 0
+    # Better Auth answered {"success":true} to every sign-out, though none deleted a row.
+    assert measured.error_detail["not_revoked"] == measured.responses
