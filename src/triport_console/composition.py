@@ -19,6 +19,7 @@ from .services.api_keys import ApiKeyService
 from .services.email_login import EmailLoginService
 from .services.google_login import GoogleLoginService
 from .services.housekeeping import Housekeeping
+from .services.passkeys import PasskeyService
 from .services.rate_limits import RateLimiter
 from .services.sessions import SessionService
 from .services.wallet_login import WalletLoginService
@@ -35,6 +36,7 @@ class Services:
     google_login: GoogleLoginService
     keys: ApiKeyService
     activity: ActivityService
+    passkeys: PasskeyService
     limiter: RateLimiter
     housekeeping: Housekeeping
 
@@ -60,6 +62,7 @@ async def open_services(settings: Settings, log: JsonLog) -> Services:
         ),
         keys=ApiKeyService(store, settings.max_active_keys),
         activity=ActivityService(store),
+        passkeys=PasskeyService(store, sessions, settings),
         limiter=RateLimiter(store, settings.rate_limits),
         housekeeping=Housekeeping(store, settings, log),
     )

@@ -33,6 +33,8 @@ RATE_LIMIT_VARIABLES = {
     "email_verify": ("TRIPORT_RATE_LIMIT_EMAIL_VERIFY", RateLimit(60, 3600)),
     "wallet_challenge": ("TRIPORT_RATE_LIMIT_WALLET_CHALLENGE", RateLimit(60, 3600)),
     "wallet_verify": ("TRIPORT_RATE_LIMIT_WALLET_VERIFY", RateLimit(60, 3600)),
+    "passkey_options": ("TRIPORT_RATE_LIMIT_PASSKEY_OPTIONS", RateLimit(60, 3600)),
+    "passkey_verify": ("TRIPORT_RATE_LIMIT_PASSKEY_VERIFY", RateLimit(60, 3600)),
 }
 
 

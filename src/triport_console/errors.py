@@ -113,6 +113,17 @@ class ErrorCode(StrEnum):
     )
     KEY_REVOKED = "key_revoked", 409, "The key is revoked."
     TOO_MANY_KEYS = "too_many_keys", 409, "The active key limit is reached; revoke a key first."
+    # Passkeys (spec 2.12)
+    INVALID_CHALLENGE = (
+        "invalid_challenge",
+        400,
+        "The passkey challenge is unknown, expired or already used.",
+    )
+    INVALID_CREDENTIAL = (
+        "invalid_credential",
+        400,
+        "The passkey response does not verify for this site.",
+    )
     # Operations
     NOT_READY = "not_ready", 503, "The database is unreachable."
 
@@ -196,3 +207,16 @@ class Conflict(Rejected):
 
 class NotFound(DomainError):
     code = ErrorCode.NOT_FOUND
+
+
+class InvalidChallenge(DomainError):
+    """A passkey ceremony's challenge is unknown, expired, already used, or not this user's."""
+
+    code = ErrorCode.INVALID_CHALLENGE
+
+
+class InvalidCredential(DomainError):
+    """A WebAuthn response that does not verify: unknown or removed credential, bad signature,
+    wrong origin or RP id, a counter that went backwards, or a credential already registered."""
+
+    code = ErrorCode.INVALID_CREDENTIAL

@@ -23,4 +23,4 @@ Scope = Literal["*", "solana:rpc", "eth:rpc", "polygon:rpc", "op:rpc", "bsc:rpc"
 SCOPES: Final[frozenset[str]] = frozenset(get_args(Scope))
 Chain = Literal["evm", "solana"]
 CHAINS: Final[tuple[Chain, ...]] = get_args(Chain)
-Provider = Literal["email", "google", "wallet"]
+Provider = Literal["email", "google", "wallet", "passkey"]

@@ -226,3 +226,29 @@ class WalletChallenge:
     message: str
     issued_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    """A WebAuthn credential registered to a user (spec §2.12)."""
+
+    id: str
+    user_id: str
+    credential_id: bytes
+    public_key: bytes  # COSE_Key bytes, as the authenticator sent them at registration
+    sign_count: int  # the highest signature counter seen; 0 while the authenticator keeps none
+    transports: tuple[str, ...]
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyChallenge:
+    """A single-use WebAuthn challenge, kept as its SHA-256 only."""
+
+    challenge_hash: bytes
+    purpose: str  # "register" (bound to `user_id`) | "sign_in" (user_id None)
+    user_id: str | None
+    created_at: datetime
+    expires_at: datetime

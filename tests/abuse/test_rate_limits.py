@@ -164,6 +164,31 @@ def test_wallet_challenge_limit_is_shared_by_two_processes(
     _assert_limited(httpx.post(second.base_url + "/v1/auth/wallet/challenge", json=body), 3600)
 
 
+def test_passkey_options_limit_is_shared_by_two_processes(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """Each sign-in options call stores a challenge: a script must not fill the table."""
+    first, second = servers({"TRIPORT_RATE_LIMIT_PASSKEY_OPTIONS": "3/3600"})
+    for index in range(3):
+        target = (first, second)[index % 2]
+        issued = httpx.post(target.base_url + "/v1/auth/passkey/options")
+        assert issued.status_code == 200, issued.text
+    _assert_limited(httpx.post(first.base_url + "/v1/auth/passkey/options"), 3600)
+
+
+def test_passkey_verify_limit_counts_refused_assertions(
+    servers: Callable[..., list[ServerProcess]],
+) -> None:
+    """Verifying costs a signature check: a script cannot hammer it from one address."""
+    first, second = servers({"TRIPORT_RATE_LIMIT_PASSKEY_VERIFY": "2/3600"})
+    for target in (first, second):
+        refused = httpx.post(target.base_url + "/v1/auth/passkey/verify", json={"credential": {}})
+        assert refused.status_code == 400, refused.text
+    _assert_limited(
+        httpx.post(first.base_url + "/v1/auth/passkey/verify", json={"credential": {}}), 3600
+    )
+
+
 def _start_with(target: ServerProcess, forwarded: list[str]) -> httpx.Response:
     headers = [("X-Forwarded-For", line) for line in forwarded]
     return httpx.post(target.base_url + START, json={"email": _address()}, headers=headers)

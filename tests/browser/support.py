@@ -90,12 +90,14 @@ def off_the_loop(function: Callable[..., T], *args: Any) -> T:
 
 
 @contextmanager
-def running_api(store: str, sink: SmtpSink, env: dict[str, str]) -> Iterator[Api]:
+def running_api(
+    store: str, sink: SmtpSink, env: dict[str, str], port: int | None = None
+) -> Iterator[Api]:
     """A fresh database and a real `triport-console serve` process on it."""
     if store == "postgres":
         off_the_loop(require_postgres)
     database_url = off_the_loop(create_database, store)
-    server = ServerProcess(database_url, mail_url=sink.url, env=env, workers=1)
+    server = ServerProcess(database_url, mail_url=sink.url, env=env, workers=1, port=port)
     try:
         server.start()
         yield Api(server.base_url, database_url)

@@ -29,7 +29,7 @@ from tests.support.harness import (
     run_sql,
 )
 from tests.support.sessions import logout, me, sign_in_one
-from triport_console.models import Identity, LoginCode, NewSession
+from triport_console.models import Identity, LoginCode, NewSession, PasskeyChallenge
 from triport_console.store import Store, open_store
 
 DAY = timedelta(days=1)
@@ -103,7 +103,7 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
 
     async def setup(store: Store) -> None:
         for session in [*kept.values(), *purged.values()]:
-            await store.sign_in(user, session)
+            owner = await store.sign_in(user, session)
         for name, at in (("revoked a day ago", now - DAY), ("revoked 8 days ago", now - 8 * DAY)):
             session = {**kept, **purged}[name]
             await store.revoke_session(session.token_hash, session.csrf_hash, at)
@@ -115,25 +115,43 @@ def test_purge_deletes_only_dead_rows_past_their_keep_time(fresh_database: str) 
             "email_start", "10.0.0.1", now - timedelta(minutes=61), now - timedelta(minutes=1)
         )
         await store.hit_rate_limit("email_start", "10.0.0.1", now, now + timedelta(hours=1))
+        # Passkey challenges: gone once expired (5 minutes), whether used or not.
+        for purpose, user_id, expires_at in (
+            ("sign_in", None, now - timedelta(minutes=1)),
+            ("register", owner.user.id, now - timedelta(minutes=1)),
+            ("sign_in", None, now + timedelta(minutes=4)),
+        ):
+            challenge = PasskeyChallenge(
+                secrets.token_bytes(32),
+                purpose,
+                user_id,
+                expires_at - timedelta(minutes=5),
+                expires_at,
+            )
+            await store.create_passkey_challenge(challenge)
 
     _with_store(fresh_database, setup)
     result = purge_cli(fresh_database)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "sessions: 2, login_codes: 1, wallet_challenges: 0, rate_limits: 1, "
-        "activity_events: 0 deleted"
+        "passkey_challenges: 2, activity_events: 0 deleted"
     )
     remaining = {row[0] for row in run_sql(fresh_database, "SELECT token_hash FROM sessions")}
     assert remaining == {bytes(session.token_hash) for session in kept.values()}
     assert count(fresh_database, "login_codes") == 1
     assert count(fresh_database, "rate_limits") == 1
+    assert count(fresh_database, "passkey_challenges") == 1
 
     async def still_live(store: Store) -> bool:
         return await store.find_live_session(kept["live"].token_hash, datetime.now(UTC)) is not None
 
     assert _with_store(fresh_database, still_live)
     again = purge_cli(fresh_database)
-    assert "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0, " in again.stdout
+    assert (
+        "sessions: 0, login_codes: 0, wallet_challenges: 0, rate_limits: 0, passkey_challenges: 0, "
+        "activity_events: 0" in again.stdout
+    )
 
 
 def test_activity_events_are_kept_for_the_retention_period_then_purged(

@@ -37,13 +37,26 @@ OPERATIONS: dict[str, tuple[str, str | None]] = {
     "revokeSession": ("sessions", "sessions.revoke"),
     "revokeOtherSessions": ("sessions", "sessions.revoke_others"),
     "listActivity": ("activity", "activity.list"),
+    "startPasskeyRegistration": ("passkeys", "passkeys.register_options"),
+    "finishPasskeyRegistration": ("passkeys", "passkeys.register_verify"),
+    "listPasskeys": ("passkeys", "passkeys.list"),
+    "deletePasskey": ("passkeys", "passkeys.remove"),
+    "passkeySignInOptions": ("auth", "auth.passkey_options"),
+    "verifyPasskeySignIn": ("auth", "auth.passkey_verify"),
     "getHealth": ("operations", None),
     "getReadiness": ("operations", None),
     "getOpenApi": ("operations", None),
     "getMetrics": ("operations", None),
     "getConsoleConfig": ("console", None),
 }
-SIGN_INS = {"verifyEmailSignIn", "verifyWalletSignIn", "finishGoogleSignIn", "logout", "getMe"}
+SIGN_INS = {
+    "verifyEmailSignIn",
+    "verifyWalletSignIn",
+    "verifyPasskeySignIn",
+    "finishGoogleSignIn",
+    "logout",
+    "getMe",
+}
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 

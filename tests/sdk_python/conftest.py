@@ -116,7 +116,7 @@ class _Blocking:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if name in ("auth", "keys", "wallet", "sessions", "activity"):
+        if name in ("auth", "keys", "wallet", "sessions", "activity", "passkeys"):
             return _Blocking(value, self._runner)
         if inspect.iscoroutinefunction(value):
             return lambda *args, **kwargs: self._runner.run(value(*args, **kwargs))

@@ -28,6 +28,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -180,7 +181,9 @@ def postgres_available() -> bool:
         await conn.close()
 
     try:
-        asyncio.run(probe())
+        # On its own thread: a fixture may ask while Playwright's sync API runs a loop here.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, probe()).result()
     except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     return True

@@ -18,6 +18,8 @@ def test_defaults_are_safe() -> None:
         "email_verify": RateLimit(60, 3600),
         "wallet_challenge": RateLimit(60, 3600),
         "wallet_verify": RateLimit(60, 3600),
+        "passkey_options": RateLimit(60, 3600),
+        "passkey_verify": RateLimit(60, 3600),
     }
     settings = load_settings(BASE)
     assert settings.purge_interval == 3600 and settings.purge_grace == 7 * 24 * 3600

@@ -1,15 +1,53 @@
 import { LogoutFailedError, TriportError } from "./errors.js";
 import { isTransient, retryDelay, sleep, type RequestOptions, type Transport } from "./transport.js";
 import type {
+  AuthenticationResponseJSON,
   Chain,
   EmailStartResult,
   Me,
   OkResult,
+  PasskeySignInResult,
+  SignInOptionsResult,
   SignInResult,
   WalletChallenge,
   WalletVerifyParams,
 } from "./types.js";
 import { WalletApi } from "./wallet.js";
+import {
+  browserCredentials,
+  credentialToJSON,
+  requestOptionsFromJSON,
+  runCeremony,
+  type CredentialsSource,
+} from "./webauthn.js";
+
+export interface PasskeySignInOptions {
+  /** Revoke every other live session of the account in the same step (a lost device). */
+  signOutOthers?: boolean | undefined;
+  /** Where credentials come from (default `navigator.credentials`). */
+  credentials?: CredentialsSource | undefined;
+}
+
+/** Passkey sign-in in a browser: `console.auth.passkey.signIn()`. */
+export class PasskeySignIn {
+  constructor(private readonly auth: AuthApi) {}
+
+  /**
+   * Runs the whole ceremony: options from the server, `navigator.credentials.get()` for a
+   * discoverable passkey, then verification, which sets the session cookies. A refusal by the
+   * browser or the person throws `PasskeyCeremonyError`; the server's refusals throw as usual.
+   */
+  async signIn(options: PasskeySignInOptions = {}): Promise<PasskeySignInResult> {
+    const source = browserCredentials(options.credentials);
+    const { options: request } = await this.auth.passkeyOptions();
+    const credential = await runCeremony(
+      () => source.get({ publicKey: requestOptionsFromJSON(request) }),
+      false,
+    );
+    const answer = credentialToJSON(credential) as AuthenticationResponseJSON;
+    return this.auth.passkeyVerify(answer, { signOutOthers: options.signOutOthers });
+  }
+}
 
 /** Options of `logout()`: those of every call, plus the deadline of all attempts together. */
 export interface LogoutOptions extends RequestOptions {
@@ -37,9 +75,12 @@ function requestOptions(options: SignInOptions | undefined): RequestOptions {
 export class AuthApi {
   /** Sign-in with an EIP-1193 provider or a Solana wallet: `console.auth.wallet.signIn(...)`. */
   readonly wallet: WalletApi;
+  /** Passkey sign-in helpers that drive `navigator.credentials`. */
+  readonly passkey: PasskeySignIn;
 
   constructor(private readonly transport: Transport) {
     this.wallet = new WalletApi(this);
+    this.passkey = new PasskeySignIn(this);
   }
 
   /** Mails a 6-digit code; the answer is the same whether or not the account exists. */
@@ -66,6 +107,19 @@ export class AuthApi {
     return this.transport.request("POST", "/v1/auth/wallet/verify", {
       ...requestOptions(options),
       body: signInBody(proof, options),
+    });
+  }
+
+  /** PublicKeyCredentialRequestOptionsJSON for a discoverable passkey (challenge: 5 minutes). */
+  passkeyOptions(options?: RequestOptions): Promise<SignInOptionsResult> {
+    return this.transport.request("POST", "/v1/auth/passkey/options", { ...options });
+  }
+
+  /** Exchanges the authenticator's AuthenticationResponseJSON for a session (cookies set). */
+  passkeyVerify(credential: AuthenticationResponseJSON, options?: SignInOptions): Promise<PasskeySignInResult> {
+    return this.transport.request("POST", "/v1/auth/passkey/verify", {
+      ...requestOptions(options),
+      body: signInBody({ credential }, options),
     });
   }
 

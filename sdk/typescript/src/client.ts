@@ -3,6 +3,7 @@ import { AuthApi } from "./auth.js";
 import { JarCookies, defaultCookieStore } from "./cookies.js";
 import { KeysApi } from "./keys.js";
 import { ActivityApi, SessionsApi } from "./sessions.js";
+import { PasskeysApi } from "./passkeys.js";
 import { Transport, retryPolicy, type RetryOptions } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://api.triport.io";
@@ -41,6 +42,7 @@ export class TriportConsole {
   readonly keys: KeysApi;
   readonly sessions: SessionsApi;
   readonly activity: ActivityApi;
+  readonly passkeys: PasskeysApi;
   readonly baseUrl: string;
   /** The Node.js cookie jar, or `undefined` in browser mode (the browser owns the cookies). */
   readonly cookieJar: CookieJar | undefined;
@@ -56,5 +58,6 @@ export class TriportConsole {
     this.keys = new KeysApi(transport);
     this.sessions = new SessionsApi(transport);
     this.activity = new ActivityApi(transport);
+    this.passkeys = new PasskeysApi(transport);
   }
 }

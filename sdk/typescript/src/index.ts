@@ -1,5 +1,5 @@
 export { TriportConsole, DEFAULT_BASE_URL, BASE_URL_ENV, type TriportConsoleOptions } from "./client.js";
-export { AuthApi, type LogoutOptions, type SignInOptions } from "./auth.js";
+export { AuthApi, type LogoutOptions, type SignInOptions, PasskeySignIn, type PasskeySignInOptions } from "./auth.js";
 export { KeysApi } from "./keys.js";
 export {
   WalletApi,
@@ -11,6 +11,16 @@ export {
 } from "./wallet.js";
 export { SessionsApi, ActivityApi, type ActivityListParams } from "./sessions.js";
 export type { RequestOptions, RetryOptions } from "./transport.js";
+export { PasskeysApi } from "./passkeys.js";
+export {
+  PasskeyCeremonyError,
+  base64urlToBuffer,
+  bufferToBase64url,
+  creationOptionsFromJSON,
+  credentialToJSON,
+  requestOptionsFromJSON,
+  type CredentialsSource,
+} from "./webauthn.js";
 export {
   TriportError,
   AuthenticationError,
@@ -32,7 +42,17 @@ export type {
   ActivityEvent,
   ActivityPage,
   ActivityType,
+  AddedPasskey,
   ApiKey,
+  AuthenticationResponseJSON,
+  CreationOptionsJSON,
+  Passkey,
+  PasskeyList,
+  PasskeySignInResult,
+  RegistrationOptionsResult,
+  RegistrationResponseJSON,
+  RequestOptionsJSON,
+  SignInOptionsResult,
   Chain,
   CreateKeyParams,
   CreatedKey,

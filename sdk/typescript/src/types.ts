@@ -156,3 +156,90 @@ export interface ActivityPage {
   events: ActivityEvent[];
   next: string | null;
 }
+
+/** A WebAuthn passkey of the signed-in user (never its credential id or public key). */
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface PasskeyList {
+  passkeys: Passkey[];
+}
+
+export interface AddedPasskey {
+  passkey: Passkey;
+}
+
+/** A WebAuthn credential descriptor in JSON form (`id` base64url). */
+export interface CredentialDescriptorJSON {
+  id: string;
+  type: "public-key";
+  transports?: string[];
+}
+
+/** PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), binary fields base64url. */
+export interface CreationOptionsJSON {
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { type: "public-key"; alg: number }[];
+  timeout?: number;
+  excludeCredentials?: CredentialDescriptorJSON[];
+  authenticatorSelection?: {
+    authenticatorAttachment?: string;
+    residentKey?: string;
+    requireResidentKey?: boolean;
+    userVerification?: string;
+  };
+  attestation?: string;
+  hints?: string[];
+}
+
+/** PublicKeyCredentialRequestOptionsJSON, binary fields base64url. */
+export interface RequestOptionsJSON {
+  challenge: string;
+  timeout?: number;
+  rpId?: string;
+  allowCredentials?: CredentialDescriptorJSON[];
+  userVerification?: string;
+  hints?: string[];
+}
+
+export interface RegistrationOptionsResult {
+  options: CreationOptionsJSON;
+}
+
+export interface SignInOptionsResult {
+  options: RequestOptionsJSON;
+}
+
+/** RegistrationResponseJSON: what `PublicKeyCredential.toJSON()` gives after `create()`. */
+export interface RegistrationResponseJSON {
+  id: string;
+  rawId: string;
+  type: "public-key";
+  response: { clientDataJSON: string; attestationObject: string; transports?: string[] };
+  authenticatorAttachment?: string | null;
+  clientExtensionResults: Record<string, unknown>;
+}
+
+/** AuthenticationResponseJSON: what `PublicKeyCredential.toJSON()` gives after `get()`. */
+export interface AuthenticationResponseJSON {
+  id: string;
+  rawId: string;
+  type: "public-key";
+  response: {
+    clientDataJSON: string;
+    authenticatorData: string;
+    signature: string;
+    userHandle?: string | null;
+  };
+  authenticatorAttachment?: string | null;
+  clientExtensionResults: Record<string, unknown>;
+}
+
+/** Body of `passkey/verify`: the same as every sign-in. */
+export type PasskeySignInResult = SignInResult;

@@ -37,6 +37,7 @@ class Tag(Enum):
     AUTH = "auth"
     KEYS = "keys"
     SESSIONS = "sessions"
+    PASSKEYS = "passkeys"
     ACTIVITY = "activity"
     OPERATIONS = "operations"
     CONSOLE = "console"
@@ -46,6 +47,7 @@ TAG_DESCRIPTIONS = {
     Tag.AUTH: "Sign-in, the current session and logout",
     Tag.KEYS: "API keys of the signed-in user",
     Tag.SESSIONS: "Where the user is signed in, and ending those sessions",
+    Tag.PASSKEYS: "WebAuthn passkeys of the signed-in user",
     Tag.ACTIVITY: "What happened on the account, kept 90 days",
     Tag.OPERATIONS: "Health, readiness, metrics and this document",
     Tag.CONSOLE: "The console page and its configuration",
@@ -124,6 +126,9 @@ SESSION_ID = PathParam(
 )
 KEY_ID = PathParam(
     "id", "The key's id: not a UUID → invalid_id; someone else's → not_found", "uuid"
+)
+PASSKEY_ID = PathParam(
+    "id", "The passkey's id: not a UUID → invalid_id; someone else's → not_found", "uuid"
 )
 _STORE = (E.INTERNAL,)
 _PAGE = Response(200, "The console page", "text/html; charset=utf-8")
@@ -271,6 +276,43 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         sets_session=True,
         outcomes="google",
     ),
+    Endpoint(
+        "passkeySignInOptions",
+        "POST",
+        "/v1/auth/passkey/options",
+        Tag.AUTH,
+        "Options for navigator.credentials.get() with a discoverable passkey",
+        guard=Guard.SIGN_IN,
+        response=t.PasskeyOptions,
+        description=(
+            "Discoverable: allowCredentials is empty and the authenticator picks the passkey. "
+            "The challenge is single-use and valid 5 minutes. A body is ignored."
+        ),
+        errors=_STORE,
+        limit="passkey_options",
+        sdk="auth.passkey_options",
+    ),
+    Endpoint(
+        "verifyPasskeySignIn",
+        "POST",
+        "/v1/auth/passkey/verify",
+        Tag.AUTH,
+        "Trade a passkey assertion for a session (the challenge is burned once)",
+        guard=Guard.SIGN_IN,
+        request=t.PasskeySignInRequest,
+        response=t.SignedIn,
+        description=(
+            "invalid_challenge: the challenge is unknown, expired or used. invalid_credential: "
+            "an unknown or removed passkey, a bad signature, another origin or RP id, or a "
+            'counter that went backwards. With "sign_out_others": true every other live '
+            "session of the user ends in the same transaction and the answer adds "
+            "signed_out_others."
+        ),
+        errors=(E.INVALID_CHALLENGE, E.INVALID_CREDENTIAL, E.INVALID_REQUEST, E.INTERNAL),
+        limit="passkey_verify",
+        sdk="auth.passkey_verify",
+        sets_session=True,
+    ),
     # keys ----------------------------------------------------------------------------------
     Endpoint(
         "listKeys",
@@ -367,6 +409,61 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         errors=(E.REVOKE_FAILED,),
         sdk="sessions.revoke_others",
         store_failure=E.REVOKE_FAILED,
+    ),
+    # passkeys ------------------------------------------------------------------------------
+    Endpoint(
+        "listPasskeys",
+        "GET",
+        "/v1/auth/passkeys",
+        Tag.PASSKEYS,
+        "The user's passkeys, newest first",
+        guard=Guard.SESSION,
+        response=t.PasskeyList,
+        errors=_STORE,
+        sdk="passkeys.list",
+    ),
+    Endpoint(
+        "startPasskeyRegistration",
+        "POST",
+        "/v1/auth/passkeys/register/options",
+        Tag.PASSKEYS,
+        "Options for navigator.credentials.create(): a resident key, UV preferred",
+        guard=Guard.SESSION,
+        response=t.PasskeyOptions,
+        description=(
+            "The user's passkeys are listed in excludeCredentials. The challenge is single-use, "
+            "valid 5 minutes and bound to the user. A body is ignored."
+        ),
+        errors=_STORE,
+        sdk="passkeys.register_options",
+    ),
+    Endpoint(
+        "finishPasskeyRegistration",
+        "POST",
+        "/v1/auth/passkeys/register/verify",
+        Tag.PASSKEYS,
+        "Verify the authenticator's answer and add the passkey",
+        guard=Guard.SESSION,
+        request=t.PasskeyRegisterRequest,
+        response=t.AddedPasskey,
+        description=(
+            "invalid_challenge: the challenge is unknown, expired, used or another user's. "
+            "invalid_credential: the response does not verify for this site, or the "
+            "credential is already registered."
+        ),
+        errors=(E.INVALID_NAME, E.INVALID_CHALLENGE, E.INVALID_CREDENTIAL, E.INTERNAL),
+        sdk="passkeys.register_verify",
+    ),
+    Endpoint(
+        "deletePasskey",
+        "DELETE",
+        "/v1/auth/passkeys/{id}",
+        Tag.PASSKEYS,
+        "Remove a passkey; it can no longer sign in (idempotent)",
+        guard=Guard.SESSION,
+        errors=(E.INVALID_ID, E.NOT_FOUND, E.INTERNAL),
+        params=(PASSKEY_ID,),
+        sdk="passkeys.remove",
     ),
     # activity ------------------------------------------------------------------------------
     Endpoint(

@@ -66,6 +66,16 @@ RawKey = Annotated[
 
 
 # Request bodies ------------------------------------------------------------------------------
+# Every sign-in's optional flag; `null` means no.
+SignOutOthers = Annotated[
+    bool | None,
+    field(
+        ErrorCode.INVALID_REQUEST,
+        "true: end every other live session of the user in the same transaction (spec 2.9)",
+    ),
+]
+
+
 class EmailStartRequest(Struct):
     email: Annotated[
         str,
@@ -88,13 +98,7 @@ class EmailVerifyRequest(Struct):
             ErrorCode.INVALID_CODE, "The 6 digits from the email", pattern=f"^{LOGIN_CODE_PATTERN}$"
         ),
     ]
-    sign_out_others: Annotated[
-        bool | None,
-        field(
-            ErrorCode.INVALID_REQUEST,
-            "true: end every other live session of the user in the same transaction (spec 2.9)",
-        ),
-    ] = None
+    sign_out_others: SignOutOthers = None
 
 
 _ADDRESS = "EVM: 0x + 40 hex digits, any case. Solana: a base58 public key (32 bytes)"
@@ -118,13 +122,7 @@ class WalletVerifyRequest(Struct):
             "message bytes as hex, base58 or base64 (standard or URL-safe, padding optional)",
         ),
     ]
-    sign_out_others: Annotated[
-        bool | None,
-        field(
-            ErrorCode.INVALID_REQUEST,
-            "true: end every other live session of the user in the same transaction (spec 2.9)",
-        ),
-    ] = None
+    sign_out_others: SignOutOthers = None
 
 
 ScopeName = Annotated[str, Meta(extra_json_schema={"enum": sorted(SCOPES)})]
@@ -151,6 +149,40 @@ class CreateKeyRequest(Struct):
     rate_limit: Annotated[
         int | None, field(ErrorCode.INVALID_RATE_LIMIT, "Negative values are stored as 0")
     ] = None
+
+
+class PasskeyRegisterRequest(Struct):
+    # `Any`, not a dict: a credential of another JSON type is the service's `invalid_credential`
+    # (py_webauthn parses it), the same code as one that does not verify.
+    credential: Annotated[
+        Any,
+        field(
+            ErrorCode.INVALID_CREDENTIAL,
+            "RegistrationResponseJSON (PublicKeyCredential.toJSON())",
+            type="object",
+        ),
+    ]
+    name: Annotated[
+        str | None,
+        field(
+            ErrorCode.INVALID_NAME,
+            'A label for the passkey; trimmed; omitted or null → "Passkey"',
+            minLength=1,
+            maxLength=MAX_KEY_NAME,
+        ),
+    ] = None
+
+
+class PasskeySignInRequest(Struct):
+    credential: Annotated[
+        Any,
+        field(
+            ErrorCode.INVALID_CREDENTIAL,
+            "AuthenticationResponseJSON (PublicKeyCredential.toJSON())",
+            type="object",
+        ),
+    ]
+    sign_out_others: SignOutOthers = None
 
 
 # Response bodies -----------------------------------------------------------------------------
@@ -245,6 +277,40 @@ class RotatedKey(Struct):
     old_id: Uuid
     new: Key
     raw: RawKey
+
+
+class Passkey(Struct):
+    """A WebAuthn passkey of the user (never its credential id or public key)."""
+
+    id: Uuid
+    name: str
+    created_at: Timestamp
+    last_used_at: Annotated[str | None, doc("RFC 3339 UTC with Z; null until first used")]
+
+
+class PasskeyList(Struct):
+    """The passkeys, newest first."""
+
+    passkeys: list[Passkey]
+
+
+class AddedPasskey(Struct):
+    """The passkey just added."""
+
+    passkey: Passkey
+
+
+class PasskeyOptions(Struct):
+    """WebAuthn options for the browser (binary fields base64url); the challenge is
+    single-use and valid 5 minutes."""
+
+    options: Annotated[
+        dict[str, Any],
+        doc(
+            "PublicKeyCredentialCreationOptionsJSON (registration) or "
+            "PublicKeyCredentialRequestOptionsJSON (sign-in)"
+        ),
+    ]
 
 
 class Session(Struct):

@@ -37,6 +37,7 @@ from .routes_auth import AuthRoutes
 from .routes_console import ConsoleRoutes
 from .routes_keys import KeyRoutes
 from .routes_ops import METRICS_PATH, MetricsRoutes
+from .routes_passkeys import PasskeyRoutes
 from .routes_sessions import SessionRoutes
 from .routes_sign_in import GoogleRoutes, WalletRoutes
 from .routing import Call, Operation, Router
@@ -104,6 +105,7 @@ class ConsoleApp:
                 services.google_login, self.cookies, settings.console_base, self.log
             ).handlers(),
             **KeyRoutes(services.keys, self.log).handlers(),
+            **PasskeyRoutes(services.passkeys, auth.signed_in, self.log).handlers(),
             **SessionRoutes(
                 services.sessions, services.activity, self.cookies, self.log
             ).handlers(),

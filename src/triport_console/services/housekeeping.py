@@ -41,6 +41,7 @@ class Housekeeping:
             PurgeTarget.LOGIN_CODES: now - RATE_WINDOW,
             PurgeTarget.WALLET_CHALLENGES: now,
             PurgeTarget.RATE_LIMITS: now,
+            PurgeTarget.PASSKEY_CHALLENGES: now,
             PurgeTarget.ACTIVITY_EVENTS: now - self._retention,
         }
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .base import CodeOutcome, CodeResult, PurgeTarget, RevokeOutcome, SessionRevoke, Store
+from .base import (
+    CodeOutcome,
+    CodeResult,
+    PasskeyRemoval,
+    PurgeTarget,
+    RevokeOutcome,
+    SessionRevoke,
+    Store,
+)
 
 
 def open_store(database_url: str, timeout: float, pooler: str = "none") -> Store:
@@ -20,6 +28,7 @@ def open_store(database_url: str, timeout: float, pooler: str = "none") -> Store
 __all__ = [
     "CodeOutcome",
     "CodeResult",
+    "PasskeyRemoval",
     "PurgeTarget",
     "RevokeOutcome",
     "SessionRevoke",

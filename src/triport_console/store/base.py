@@ -23,6 +23,8 @@ from ..models import (
     LoginCode,
     NewApiKey,
     NewSession,
+    Passkey,
+    PasskeyChallenge,
     SessionInfo,
     SignedIn,
     User,
@@ -63,6 +65,12 @@ class CodeResult:
     signed_out_others: int = 0
 
 
+class PasskeyRemoval(enum.Enum):
+    REMOVED = enum.auto()  # the user's live passkey was removed by this call
+    ALREADY_REMOVED = enum.auto()  # the user's passkey, removed before: still a success
+    NOT_FOUND = enum.auto()  # no such passkey, or another user's (the service's not_found)
+
+
 class PurgeTarget(enum.Enum):
     """Rows that housekeeping deletes; each with the column compared to its cutoff."""
 
@@ -70,6 +78,7 @@ class PurgeTarget(enum.Enum):
     LOGIN_CODES = "login_codes"  # created before the cutoff (older than the hourly limit window)
     WALLET_CHALLENGES = "wallet_challenges"  # expired before the cutoff
     RATE_LIMITS = "rate_limits"  # windows that ended before the cutoff
+    PASSKEY_CHALLENGES = "passkey_challenges"  # expired before the cutoff
     ACTIVITY_EVENTS = "activity_events"  # recorded before the cutoff (now - retention)
 
 
@@ -78,6 +87,7 @@ _PURGE_ROWS = {
     PurgeTarget.LOGIN_CODES: ("request_id", "created_at < {cutoff}"),
     PurgeTarget.WALLET_CHALLENGES: ("nonce", "expires_at < {cutoff}"),
     PurgeTarget.RATE_LIMITS: ("(bucket, key, window_start)", "expires_at < {cutoff}"),
+    PurgeTarget.PASSKEY_CHALLENGES: ("challenge_hash", "expires_at < {cutoff}"),
     PurgeTarget.ACTIVITY_EVENTS: ("(user_id, at, id)", "at < {cutoff}"),
 }
 
@@ -226,6 +236,53 @@ class Store(ABC):
         None when the nonce is no longer live (another request burned it first, or it
         expired): of two concurrent calls for one nonce, exactly one creates a session.
         """
+
+    # Passkeys -------------------------------------------------------------------------------
+    @abstractmethod
+    async def create_passkey_challenge(self, challenge: PasskeyChallenge) -> None: ...
+
+    @abstractmethod
+    async def passkey_challenge_live(
+        self, challenge_hash: bytes, purpose: str, user_id: str | None, now: datetime
+    ) -> bool:
+        """Whether the challenge was issued for this purpose (and user), unused and unexpired."""
+
+    @abstractmethod
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        """The user's passkeys that are not removed, newest first."""
+
+    @abstractmethod
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None:
+        """The passkey with this credential id, unless it was removed."""
+
+    @abstractmethod
+    async def add_passkey(
+        self, challenge_hash: bytes, passkey: Passkey, client: ClientInfo = NO_CLIENT
+    ) -> None:
+        """Burn the user's registration challenge, insert the passkey and record
+        `passkey_added`, in one transaction.
+
+        Raises (changing nothing) InvalidChallenge when the challenge is no longer live for
+        this user, InvalidCredential when that credential id is already registered."""
+
+    @abstractmethod
+    async def remove_passkey(
+        self, user_id: str, passkey_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> PasskeyRemoval:
+        """Mark the user's passkey removed (it never signs in again) and record
+        `passkey_removed`, in one transaction; a repeat records nothing."""
+
+    @abstractmethod
+    async def complete_passkey_login(
+        self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
+    ) -> SignedIn:
+        """Burn the sign-in challenge, record the new counter and create the session (with
+        `start_session`'s sign_out_others and events), in one transaction.
+
+        Raises (changing nothing) InvalidChallenge when the challenge is no longer live, and
+        InvalidCredential when the passkey was removed or its counter moved since it was read:
+        the update is conditioned on the counter that was verified, so of two assertions
+        racing past the check only one signs in."""
 
     # API keys -------------------------------------------------------------------------------
     @abstractmethod

@@ -52,7 +52,13 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import MigrationRefused, SessionNotLive, StoreUnavailable
+from ..errors import (
+    InvalidChallenge,
+    InvalidCredential,
+    MigrationRefused,
+    SessionNotLive,
+    StoreUnavailable,
+)
 from ..metrics import active as metrics
 from ..models import (
     NO_CLIENT,
@@ -67,6 +73,8 @@ from ..models import (
     NewApiKey,
     NewEvent,
     NewSession,
+    Passkey,
+    PasskeyChallenge,
     SessionInfo,
     SignedIn,
     User,
@@ -78,6 +86,7 @@ from .base import (
     MIGRATE_THROUGH_POOLER,
     CodeOutcome,
     CodeResult,
+    PasskeyRemoval,
     PurgeTarget,
     RevokeOutcome,
     SessionRevoke,
@@ -97,6 +106,10 @@ _USER_COLUMNS = (
 _KEY_COLUMNS = (
     "k.id AS key_id, k.user_id AS key_user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, "
     "k.status, k.is_default, k.created_at AS key_created_at, k.last_used_at"
+)
+_PASSKEY_COLUMNS = (
+    "p.id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.transports, p.name, "
+    "p.created_at, p.last_used_at"
 )
 _EVENT_COLUMNS = "id, type, at, ip, user_agent, provider, session_id, key_id, passkey_id"
 
@@ -142,6 +155,20 @@ def _key(row: asyncpg.Record) -> ApiKey:
         status=row["status"],
         is_default=row["is_default"],
         created_at=shown_time(row["key_created_at"]),
+        last_used_at=row["last_used_at"],
+    )
+
+
+def _passkey(row: asyncpg.Record) -> Passkey:
+    return Passkey(
+        id=str(row["id"]),
+        user_id=str(row["user_id"]),
+        credential_id=row["credential_id"],
+        public_key=row["public_key"],
+        sign_count=row["sign_count"],
+        transports=tuple(row["transports"]),
+        name=row["name"],
+        created_at=row["created_at"],
         last_used_at=row["last_used_at"],
     )
 
@@ -621,6 +648,125 @@ class PostgresStore(Store):
                 return None
             return await _sign_in(conn, identity, session)
 
+    # Passkeys -------------------------------------------------------------------------------
+    async def create_passkey_challenge(self, challenge: PasskeyChallenge) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO passkey_challenges (challenge_hash, purpose, user_id, created_at, "
+                "expires_at) VALUES ($1, $2, $3, $4, $5)",
+                challenge.challenge_hash,
+                challenge.purpose,
+                challenge.user_id,
+                challenge.created_at,
+                challenge.expires_at,
+            )
+
+    async def passkey_challenge_live(
+        self, challenge_hash: bytes, purpose: str, user_id: str | None, now: datetime
+    ) -> bool:
+        async with self._connection() as conn:
+            live: bool = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM passkey_challenges WHERE challenge_hash = $1 "
+                "AND purpose = $2 AND user_id IS NOT DISTINCT FROM $3::uuid AND used_at IS NULL "
+                "AND expires_at > $4)",
+                challenge_hash,
+                purpose,
+                user_id,
+                now,
+            )
+        return live
+
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.user_id = $1 "
+                "AND p.removed_at IS NULL ORDER BY p.created_at DESC, p.id DESC",
+                user_id,
+            )
+        return [_passkey(row) for row in rows]
+
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = $1 "
+                "AND p.removed_at IS NULL",
+                credential_id,
+            )
+        return _passkey(row) if row is not None else None
+
+    async def add_passkey(
+        self, challenge_hash: bytes, passkey: Passkey, client: ClientInfo = NO_CLIENT
+    ) -> None:
+        # Raising inside the transaction rolls the burn back: nothing changes on a refusal.
+        async with self._transaction() as conn:
+            await _burn_passkey_challenge(
+                conn, challenge_hash, "register", passkey.user_id, passkey.created_at
+            )
+            inserted = await conn.execute(
+                "INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, "
+                "transports, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "ON CONFLICT (credential_id) DO NOTHING",
+                passkey.id,
+                passkey.user_id,
+                passkey.credential_id,
+                passkey.public_key,
+                passkey.sign_count,
+                list(passkey.transports),
+                passkey.name,
+                passkey.created_at,
+            )
+            if inserted != "INSERT 0 1":
+                raise InvalidCredential("this passkey is already registered")
+            event = NewEvent(
+                EventType.PASSKEY_ADDED, passkey.created_at, client, passkey_id=passkey.id
+            )
+            await record_event(conn, passkey.user_id, event)
+
+    async def remove_passkey(
+        self, user_id: str, passkey_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> PasskeyRemoval:
+        async with self._transaction() as conn:
+            removed = await conn.fetchval(
+                "UPDATE passkeys SET removed_at = $3 WHERE id = $1 AND user_id = $2 "
+                "AND removed_at IS NULL RETURNING true",
+                passkey_id,
+                user_id,
+                now,
+            )
+            if removed:
+                event = NewEvent(EventType.PASSKEY_REMOVED, now, client, passkey_id=passkey_id)
+                await record_event(conn, user_id, event)
+                return PasskeyRemoval.REMOVED
+            owned = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = $1 AND user_id = $2)",
+                passkey_id,
+                user_id,
+            )
+        return PasskeyRemoval.ALREADY_REMOVED if owned else PasskeyRemoval.NOT_FOUND
+
+    async def complete_passkey_login(
+        self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
+    ) -> SignedIn:
+        async with self._transaction() as conn:
+            await _burn_passkey_challenge(conn, challenge_hash, "sign_in", None, session.created_at)
+            # A concurrent sign-in with this passkey holds the row lock; once it commits, READ
+            # COMMITTED re-checks the counter on the new row version and this matches nothing.
+            user_id = await conn.fetchval(
+                "UPDATE passkeys SET sign_count = $2, last_used_at = $3 WHERE id = $1 "
+                "AND sign_count = $4 AND removed_at IS NULL RETURNING user_id",
+                passkey.id,
+                sign_count,
+                session.created_at,
+                passkey.sign_count,
+            )
+            if user_id is None:
+                raise InvalidCredential("the passkey was removed or used meanwhile")
+            row = await conn.fetchrow(
+                f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = $1", user_id
+            )
+            user = _user(row)
+            return SignedIn(user, await start_session(conn, user.id, session))
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(
         self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
@@ -925,7 +1071,7 @@ async def start_session(conn: asyncpg.Connection, user_id: str, session: NewSess
             "UPDATE sessions SET revoked_at = $2, revoked_reason = 'replaced' "
             "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
             session.replaces,
-            at,
+            session.created_at,
         )
     signed_out = 0
     if session.sign_out_others:
@@ -960,3 +1106,24 @@ async def start_session(conn: asyncpg.Connection, user_id: str, session: NewSess
         event = NewEvent(kind, at, client, session.provider, session.id)
         await record_event(conn, user_id, event)
     return signed_out
+
+
+async def _burn_passkey_challenge(
+    conn: asyncpg.Connection,
+    challenge_hash: bytes,
+    purpose: str,
+    user_id: str | None,
+    now: datetime,
+) -> None:
+    """Mark the challenge used, or raise InvalidChallenge when it is not live for this purpose
+    and user. A concurrent burner holds the row lock; after its commit this matches nothing."""
+    burned = await conn.execute(
+        "UPDATE passkey_challenges SET used_at = $4 WHERE challenge_hash = $1 AND purpose = $2 "
+        "AND user_id IS NOT DISTINCT FROM $3::uuid AND used_at IS NULL AND expires_at > $4",
+        challenge_hash,
+        purpose,
+        user_id,
+        now,
+    )
+    if burned != "UPDATE 1":
+        raise InvalidChallenge("the challenge was used or expired meanwhile")

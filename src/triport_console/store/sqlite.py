@@ -31,7 +31,13 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ..errors import DomainError, SessionNotLive, StoreUnavailable
+from ..errors import (
+    DomainError,
+    InvalidChallenge,
+    InvalidCredential,
+    SessionNotLive,
+    StoreUnavailable,
+)
 from ..metrics import active as metrics
 from ..models import (
     NO_CLIENT,
@@ -46,6 +52,8 @@ from ..models import (
     NewApiKey,
     NewEvent,
     NewSession,
+    Passkey,
+    PasskeyChallenge,
     SessionInfo,
     SignedIn,
     User,
@@ -56,6 +64,7 @@ from . import migrations
 from .base import (
     CodeOutcome,
     CodeResult,
+    PasskeyRemoval,
     PurgeTarget,
     RevokeOutcome,
     SessionRevoke,
@@ -72,6 +81,11 @@ _USER_COLUMNS = (
 _KEY_COLUMNS = (
     "k.id, k.user_id, k.name, k.key_prefix, k.scopes, k.rate_limit, k.status, k.is_default, "
     "k.created_at, k.last_used_at"
+)
+
+_PASSKEY_COLUMNS = (
+    "p.id, p.user_id, p.credential_id, p.public_key, p.sign_count, p.transports, p.name, "
+    "p.created_at, p.last_used_at"
 )
 
 
@@ -115,6 +129,20 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
         bool(row[7]),
         _shown(row[8]),
         _dt(row[9]) if row[9] else None,
+    )
+
+
+def _passkey(row: tuple[Any, ...]) -> Passkey:
+    return Passkey(
+        id=row[0],
+        user_id=row[1],
+        credential_id=row[2],
+        public_key=row[3],
+        sign_count=row[4],
+        transports=tuple(orjson.loads(row[5])),
+        name=row[6],
+        created_at=_dt(row[7]),
+        last_used_at=_dt(row[8]) if row[8] else None,
     )
 
 
@@ -683,6 +711,123 @@ class SQLiteStore(Store):
 
         return await self._writer.run(complete)
 
+    # Passkeys -------------------------------------------------------------------------------
+    async def create_passkey_challenge(self, challenge: PasskeyChallenge) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO passkey_challenges (challenge_hash, purpose, user_id, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    challenge.challenge_hash,
+                    challenge.purpose,
+                    challenge.user_id,
+                    ts(challenge.created_at),
+                    ts(challenge.expires_at),
+                ),
+            )
+        )
+
+    async def passkey_challenge_live(
+        self, challenge_hash: bytes, purpose: str, user_id: str | None, now: datetime
+    ) -> bool:
+        return bool(
+            self._read(
+                "SELECT 1 FROM passkey_challenges WHERE challenge_hash = ? AND purpose = ? "
+                "AND user_id IS ? AND used_at IS NULL AND expires_at > ?",
+                (challenge_hash, purpose, user_id, ts(now)),
+            )
+        )
+
+    async def list_passkeys(self, user_id: str) -> list[Passkey]:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.user_id = ? "
+            "AND p.removed_at IS NULL ORDER BY p.created_at DESC, p.id DESC",
+            (user_id,),
+        )
+        return [_passkey(row) for row in rows]
+
+    async def find_passkey(self, credential_id: bytes) -> Passkey | None:
+        rows = self._read(
+            f"SELECT {_PASSKEY_COLUMNS} FROM passkeys p WHERE p.credential_id = ? "
+            "AND p.removed_at IS NULL",
+            (credential_id,),
+        )
+        return _passkey(rows[0]) if rows else None
+
+    async def add_passkey(
+        self, challenge_hash: bytes, passkey: Passkey, client: ClientInfo = NO_CLIENT
+    ) -> None:
+        at = ts(passkey.created_at)
+
+        def add(conn: sqlite3.Connection) -> None:
+            # A DomainError raised here rolls back this job's savepoint: nothing changes.
+            _burn_passkey_challenge(conn, challenge_hash, "register", passkey.user_id, at)
+            try:
+                conn.execute(
+                    "INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, "
+                    "transports, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        passkey.id,
+                        passkey.user_id,
+                        passkey.credential_id,
+                        passkey.public_key,
+                        passkey.sign_count,
+                        orjson.dumps(passkey.transports).decode(),
+                        passkey.name,
+                        at,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise InvalidCredential("this passkey is already registered") from None
+            event = NewEvent(
+                EventType.PASSKEY_ADDED, passkey.created_at, client, passkey_id=passkey.id
+            )
+            record_event(conn, passkey.user_id, event)
+
+        await self._writer.run(add)
+
+    async def remove_passkey(
+        self, user_id: str, passkey_id: str, now: datetime, client: ClientInfo = NO_CLIENT
+    ) -> PasskeyRemoval:
+        def remove(conn: sqlite3.Connection) -> PasskeyRemoval:
+            row = conn.execute(
+                "SELECT removed_at FROM passkeys WHERE id = ? AND user_id = ?",
+                (passkey_id, user_id),
+            ).fetchone()
+            if row is None:
+                return PasskeyRemoval.NOT_FOUND
+            if row[0] is not None:
+                return PasskeyRemoval.ALREADY_REMOVED
+            conn.execute("UPDATE passkeys SET removed_at = ? WHERE id = ?", (ts(now), passkey_id))
+            event = NewEvent(EventType.PASSKEY_REMOVED, now, client, passkey_id=passkey_id)
+            record_event(conn, user_id, event)
+            return PasskeyRemoval.REMOVED
+
+        return await self._writer.run(remove)
+
+    async def complete_passkey_login(
+        self, challenge_hash: bytes, passkey: Passkey, sign_count: int, session: NewSession
+    ) -> SignedIn:
+        at = ts(session.created_at)
+
+        def complete(conn: sqlite3.Connection) -> SignedIn:
+            _burn_passkey_challenge(conn, challenge_hash, "sign_in", None, at)
+            rows = conn.execute(
+                "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? "
+                "AND sign_count = ? AND removed_at IS NULL RETURNING user_id",
+                (sign_count, at, passkey.id, passkey.sign_count),
+            ).fetchall()
+            if not rows:
+                raise InvalidCredential("the passkey was removed or used meanwhile")
+            user = _user(
+                conn.execute(
+                    f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = ?", (rows[0][0],)
+                ).fetchone()
+            )
+            return SignedIn(user, start_session(conn, user.id, session))
+
+        return await self._writer.run(complete)
+
     # API keys -------------------------------------------------------------------------------
     async def create_default_key(
         self, user_id: str, key: NewApiKey, client: ClientInfo = NO_CLIENT
@@ -958,3 +1103,17 @@ def start_session(conn: sqlite3.Connection, user_id: str, session: NewSession) -
         event = NewEvent(kind, session.created_at, client, session.provider, session.id)
         record_event(conn, user_id, event)
     return signed_out
+
+
+def _burn_passkey_challenge(
+    conn: sqlite3.Connection, challenge_hash: bytes, purpose: str, user_id: str | None, at: str
+) -> None:
+    """Mark the challenge used, or raise InvalidChallenge when it is not live for this purpose
+    and user (the single writer serialises burns: a second one updates no row)."""
+    burned = conn.execute(
+        "UPDATE passkey_challenges SET used_at = ? WHERE challenge_hash = ? AND purpose = ? "
+        "AND user_id IS ? AND used_at IS NULL AND expires_at > ?",
+        (at, challenge_hash, purpose, user_id, at),
+    ).rowcount
+    if not burned:
+        raise InvalidChallenge("the challenge was used or expired meanwhile")

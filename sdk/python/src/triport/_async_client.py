@@ -7,7 +7,7 @@ import builtins
 from collections.abc import AsyncIterator
 from functools import cached_property
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +22,8 @@ from ._models import (
     KeyList,
     Me,
     OkResult,
+    Passkey,
+    PasskeyList,
     RevokedOthers,
     RotatedKey,
     SessionList,
@@ -44,6 +46,11 @@ class AsyncConsoleClient(BaseConsoleClient[httpx.AsyncClient]):
     def auth(self) -> AsyncAuth:
         """Sign-in, the current session, and logout."""
         return AsyncAuth(self)
+
+    @cached_property
+    def passkeys(self) -> AsyncPasskeys:
+        """The WebAuthn passkeys of the signed-in user."""
+        return AsyncPasskeys(self)
 
     @cached_property
     def keys(self) -> AsyncKeys:
@@ -145,6 +152,22 @@ class AsyncAuth:
             nonce, address, chain, signature, sign_out_others, timeout
         )
         return await self._run(operation)
+
+    async def passkey_options(self, *, timeout: Timeout | None = None) -> dict[str, Any]:
+        """PublicKeyCredentialRequestOptionsJSON for ``navigator.credentials.get()`` (a
+        discoverable passkey; the challenge is single-use and valid 5 minutes)."""
+        return await self._run(self._core.passkey_options(timeout))
+
+    async def passkey_verify(
+        self,
+        credential: dict[str, Any],
+        *,
+        sign_out_others: bool = False,
+        timeout: Timeout | None = None,
+    ) -> SignInResult:
+        """Exchange the authenticator's AuthenticationResponseJSON for a session."""
+        op = self._core.passkey_verify(credential, sign_out_others, timeout)
+        return await self._run(op)
 
     async def me(self, *, timeout: Timeout | None = None) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
@@ -280,3 +303,33 @@ class AsyncActivity:
     def __aiter__(self) -> AsyncIterator[ActivityEvent]:
         """``async for event in console.activity``: every event, newest first."""
         return self.iterate()
+
+
+class AsyncPasskeys:
+    """``console.passkeys``: the WebAuthn passkeys of the signed-in user."""
+
+    def __init__(self, client: AsyncConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    async def register_options(self, *, timeout: Timeout | None = None) -> dict[str, Any]:
+        """PublicKeyCredentialCreationOptionsJSON for ``navigator.credentials.create()``."""
+        return await self._run(self._core.passkey_register_options(timeout))
+
+    async def register_verify(
+        self,
+        credential: dict[str, Any],
+        name: str | None = None,
+        *,
+        timeout: Timeout | None = None,
+    ) -> Passkey:
+        """Add the passkey the authenticator created (its RegistrationResponseJSON)."""
+        return await self._run(self._core.passkey_register_verify(credential, name, timeout))
+
+    async def list(self, *, timeout: Timeout | None = None) -> PasskeyList:
+        """The passkeys in ``.passkeys``, newest first."""
+        return await self._run(self._core.list_passkeys(timeout))
+
+    async def remove(self, id: str, *, timeout: Timeout | None = None) -> OkResult:
+        """Remove a passkey (idempotent); it can no longer sign in."""
+        return await self._run(self._core.remove_passkey(id, timeout))

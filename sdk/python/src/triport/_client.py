@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from functools import cached_property
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +22,8 @@ from ._models import (
     KeyList,
     Me,
     OkResult,
+    Passkey,
+    PasskeyList,
     RevokedOthers,
     RotatedKey,
     SessionList,
@@ -44,6 +46,11 @@ class ConsoleClient(BaseConsoleClient[httpx.Client]):
     def auth(self) -> Auth:
         """Sign-in, the current session, and logout."""
         return Auth(self)
+
+    @cached_property
+    def passkeys(self) -> Passkeys:
+        """The WebAuthn passkeys of the signed-in user."""
+        return Passkeys(self)
 
     @cached_property
     def keys(self) -> Keys:
@@ -145,6 +152,22 @@ class Auth:
             nonce, address, chain, signature, sign_out_others, timeout
         )
         return self._run(operation)
+
+    def passkey_options(self, *, timeout: Timeout | None = None) -> dict[str, Any]:
+        """PublicKeyCredentialRequestOptionsJSON for ``navigator.credentials.get()`` (a
+        discoverable passkey; the challenge is single-use and valid 5 minutes)."""
+        return self._run(self._core.passkey_options(timeout))
+
+    def passkey_verify(
+        self,
+        credential: dict[str, Any],
+        *,
+        sign_out_others: bool = False,
+        timeout: Timeout | None = None,
+    ) -> SignInResult:
+        """Exchange the authenticator's AuthenticationResponseJSON for a session."""
+        op = self._core.passkey_verify(credential, sign_out_others, timeout)
+        return self._run(op)
 
     def me(self, *, timeout: Timeout | None = None) -> Me:
         """The signed-in user; ``default_key.raw`` is set on the one response that created it."""
@@ -277,3 +300,33 @@ class Activity:
     def __iter__(self) -> Iterator[ActivityEvent]:
         """``for event in console.activity``: every event, newest first."""
         return self.iterate()
+
+
+class Passkeys:
+    """``console.passkeys``: the WebAuthn passkeys of the signed-in user."""
+
+    def __init__(self, client: ConsoleClient) -> None:
+        self._run = client._run
+        self._core = client._core
+
+    def register_options(self, *, timeout: Timeout | None = None) -> dict[str, Any]:
+        """PublicKeyCredentialCreationOptionsJSON for ``navigator.credentials.create()``."""
+        return self._run(self._core.passkey_register_options(timeout))
+
+    def register_verify(
+        self,
+        credential: dict[str, Any],
+        name: str | None = None,
+        *,
+        timeout: Timeout | None = None,
+    ) -> Passkey:
+        """Add the passkey the authenticator created (its RegistrationResponseJSON)."""
+        return self._run(self._core.passkey_register_verify(credential, name, timeout))
+
+    def list(self, *, timeout: Timeout | None = None) -> PasskeyList:
+        """The passkeys in ``.passkeys``, newest first."""
+        return self._run(self._core.list_passkeys(timeout))
+
+    def remove(self, id: str, *, timeout: Timeout | None = None) -> OkResult:
+        """Remove a passkey (idempotent); it can no longer sign in."""
+        return self._run(self._core.remove_passkey(id, timeout))

@@ -38,6 +38,8 @@ from ._models import (
     KeyList,
     Me,
     OkResult,
+    Passkey,
+    PasskeyList,
     ResponseShapeError,
     RevokedOthers,
     RotatedKey,
@@ -326,6 +328,35 @@ class ConsoleCore:
     def me(self, timeout: Timeout | None) -> Operation[Me]:
         return self.typed("GET", "/v1/auth/me", None, Me.from_json, timeout)
 
+    def passkey_options(self, timeout: Timeout | None) -> Operation[JSON]:
+        return self.typed("POST", "/v1/auth/passkey/options", None, _options_of, timeout)
+
+    def passkey_verify(
+        self, credential: JSON, sign_out_others: bool, timeout: Timeout | None
+    ) -> Operation[SignInResult]:
+        body = _sign_in_body({"credential": credential}, sign_out_others)
+        return self.typed("POST", "/v1/auth/passkey/verify", body, SignInResult.from_json, timeout)
+
+    def passkey_register_options(self, timeout: Timeout | None) -> Operation[JSON]:
+        path = "/v1/auth/passkeys/register/options"
+        return self.typed("POST", path, None, _options_of, timeout)
+
+    def passkey_register_verify(
+        self, credential: JSON, name: str | None, timeout: Timeout | None
+    ) -> Operation[Passkey]:
+        body: JSON = {"credential": credential}
+        if name is not None:
+            body["name"] = name
+        path = "/v1/auth/passkeys/register/verify"
+        return self.typed("POST", path, body, _passkey_of, timeout)
+
+    def list_passkeys(self, timeout: Timeout | None) -> Operation[PasskeyList]:
+        return self.typed("GET", "/v1/auth/passkeys", None, PasskeyList.from_json, timeout)
+
+    def remove_passkey(self, passkey_id: str, timeout: Timeout | None) -> Operation[OkResult]:
+        path = f"/v1/auth/passkeys/{quote(passkey_id, safe='')}"
+        return self.typed("DELETE", path, None, OkResult.from_json, timeout)
+
     def google_start_url(self, sign_out_others: bool) -> str:
         """Where to send a browser to start Google sign-in (a navigation, not an API call)."""
         query = "?sign_out_others=1" if sign_out_others else ""
@@ -404,3 +435,17 @@ def _connection_error(what: str, outcome: Outcome) -> APIConnectionError:
         status=None,
         code="timeout" if timed_out else "connection_error",
     )
+
+
+def _options_of(data: JSON) -> JSON:
+    options = data.get("options")
+    if not isinstance(options, dict) or not isinstance(options.get("challenge"), str):
+        raise ResponseShapeError("field 'options' must be WebAuthn options with a challenge")
+    return options
+
+
+def _passkey_of(data: JSON) -> Passkey:
+    passkey = data.get("passkey")
+    if not isinstance(passkey, dict):
+        raise ResponseShapeError("field 'passkey' is missing")
+    return Passkey.from_json(passkey)

@@ -20,6 +20,8 @@ __all__ = [
     "KeyList",
     "Me",
     "OkResult",
+    "Passkey",
+    "PasskeyList",
     "RevokedOthers",
     "RotatedKey",
     "Session",
@@ -375,3 +377,33 @@ class ActivityPage:
             events=[ActivityEvent.from_json(item) for item in _objects(data, "events")],
             next=_opt_str(data, "next"),
         )
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A WebAuthn passkey of the signed-in user (never its credential id or public key)."""
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Passkey:
+        return cls(
+            id=_str(data, "id"),
+            name=_str(data, "name"),
+            created_at=_time(data, "created_at"),
+            last_used_at=_opt_time(data, "last_used_at"),
+        )
+
+
+@dataclass(frozen=True)
+class PasskeyList:
+    """``GET /v1/auth/passkeys``: the user's passkeys, newest first."""
+
+    passkeys: list[Passkey]
+
+    @classmethod
+    def from_json(cls, data: JSON) -> PasskeyList:
+        return cls(passkeys=[Passkey.from_json(item) for item in _objects(data, "passkeys")])

@@ -37,7 +37,7 @@ async function readUnder(root: string, path: string): Promise<Buffer | undefined
 export class StaticSite {
   private constructor(private readonly server: Server) {}
 
-  /** `dist` is the SDK build, `nodeModules` where its dependencies are installed. */
+  /** `dist` is the SDK's ES module build (dist/esm), `nodeModules` where its dependencies are installed. */
   static async start(dist: string, nodeModules: string): Promise<StaticSite> {
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;

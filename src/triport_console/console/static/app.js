@@ -76,13 +76,168 @@ function describeKey(key) {
   return `${key.name} — ${key.key_prefix}…`;
 }
 
+// ---- passkeys (WebAuthn) -------------------------------------------------------------------
+// The server sends standard JSON options (binary fields base64url) and takes the browser's
+// standard JSON answer; these helpers convert where the browser lacks the native JSON methods.
+
+function toBuffer(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer;
+}
+
+function toBase64url(buffer) {
+  let text = "";
+  for (const byte of new Uint8Array(buffer)) text += String.fromCharCode(byte);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const withIds = (list) => (list ?? []).map((item) => ({ ...item, id: toBuffer(item.id) }));
+
+function creationOptions(json) {
+  if (PublicKeyCredential.parseCreationOptionsFromJSON) {
+    return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  }
+  return {
+    ...json,
+    challenge: toBuffer(json.challenge),
+    user: { ...json.user, id: toBuffer(json.user.id) },
+    excludeCredentials: withIds(json.excludeCredentials),
+  };
+}
+
+function requestOptions(json) {
+  if (PublicKeyCredential.parseRequestOptionsFromJSON) {
+    return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  }
+  return { ...json, challenge: toBuffer(json.challenge), allowCredentials: withIds(json.allowCredentials) };
+}
+
+function credentialJson(credential) {
+  if (typeof credential.toJSON === "function") return credential.toJSON();
+  const r = credential.response;
+  const response = { clientDataJSON: toBase64url(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = toBase64url(r.attestationObject);
+    response.transports = r.getTransports ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = toBase64url(r.authenticatorData);
+    response.signature = toBase64url(r.signature);
+    if (r.userHandle) response.userHandle = toBase64url(r.userHandle);
+  }
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: credential.type,
+    response,
+    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+    clientExtensionResults: credential.getClientExtensionResults(),
+  };
+}
+
+const passkeysSupported = () =>
+  typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
+
+const PASSKEY_UNSUPPORTED =
+  "This browser does not support passkeys. Use an up-to-date browser, or sign in with an email code.";
+
+/** A browser refusal (DOMException) in words; the server's errors pass through. */
+function passkeyProblem(err, creating) {
+  if (!(err instanceof DOMException)) return err;
+  const messages = {
+    NotAllowedError: creating
+      ? "No passkey was created: the request was cancelled or timed out."
+      : "No passkey was used: the request was cancelled or timed out, or this device has no passkey for this site.",
+    AbortError: "The passkey request was cancelled.",
+    InvalidStateError: "This device already holds a passkey for your account.",
+    SecurityError:
+      "Passkeys are not available at this address. Open the console at its own domain name (for example http://localhost:8080 rather than an IP address).",
+    NotSupportedError: "This device cannot create a passkey that this console accepts.",
+  };
+  return { message: messages[err.name] ?? `The passkey request failed (${err.name}).` };
+}
+
+async function passkeyCeremony(run, creating) {
+  if (!passkeysSupported()) throw { message: PASSKEY_UNSUPPORTED };
+  try {
+    return credentialJson(await run());
+  } catch (err) {
+    throw passkeyProblem(err, creating);
+  }
+}
+
+async function signInWithPasskey() {
+  const { options } = await api("POST", "/v1/auth/passkey/options");
+  const credential = await passkeyCeremony(
+    () => navigator.credentials.get({ publicKey: requestOptions(options) }),
+    false,
+  );
+  const answer = await api("POST", "/v1/auth/passkey/verify", { credential, ...signInOptions() });
+  await loadAccount();
+  reportSignedOutOthers(answer);
+}
+
+async function addPasskey() {
+  const name = $("passkey-name").value.trim();
+  const { options } = await api("POST", "/v1/auth/passkeys/register/options");
+  const credential = await passkeyCeremony(
+    () => navigator.credentials.create({ publicKey: creationOptions(options) }),
+    true,
+  );
+  const answer = await api("POST", "/v1/auth/passkeys/register/verify", {
+    credential,
+    name: name || null,
+  });
+  $("passkey-name").value = "";
+  await loadPasskeys();
+  setStatus(`Passkey “${answer.passkey.name}” added. You can now sign in with it.`);
+}
+
+async function loadPasskeys() {
+  renderPasskeys((await api("GET", "/v1/auth/passkeys")).passkeys);
+}
+
+function renderPasskeys(passkeys) {
+  const rows = passkeys.map((passkey) => {
+    const li = document.createElement("li");
+    const about = document.createElement("div");
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = passkey.name;
+    const used = passkey.last_used_at ? `last used ${passkey.last_used_at.slice(0, 10)}` : "never used";
+    const detail = document.createElement("span");
+    detail.className = "detail";
+    detail.textContent = `added ${passkey.created_at.slice(0, 10)} · ${used}`;
+    about.append(name, detail);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "danger";
+    remove.textContent = "Remove";
+    remove.dataset.id = passkey.id;
+    remove.dataset.name = passkey.name;
+    remove.setAttribute("aria-label", `Remove passkey ${passkey.name}`);
+    li.append(about, remove);
+    return li;
+  });
+  $("passkey-rows").replaceChildren(...rows);
+  $("passkey-empty").hidden = passkeys.length > 0;
+}
+
+async function removePasskey(button) {
+  await api("DELETE", `/v1/auth/passkeys/${encodeURIComponent(button.dataset.id)}`);
+  await loadPasskeys();
+  setStatus(`Passkey “${button.dataset.name}” removed.`);
+}
+
 // ---- views ---------------------------------------------------------------------------------
 
 function showSignIn(message) {
   sessionStorage.removeItem(WALLET_ADDRESS);
-  for (const id of ["account", "keys", "signout"]) $(id).hidden = true;
+  for (const id of ["account", "passkeys", "keys", "signout"]) $(id).hidden = true;
   hideSecret();
   $("key-rows").replaceChildren();
+  $("passkey-rows").replaceChildren();
+  // The signed-out page keeps nothing of the account, not even in hidden elements.
+  for (const id of ["me-email", "me-name", "me-provider", "me-key"]) $(id).textContent = "";
   $("signin").hidden = false;
   $("email-form").hidden = false;
   $("code-form").hidden = true;
@@ -96,7 +251,7 @@ function showAccount(me) {
   $("me-provider").textContent = me.provider;
   $("me-key").textContent = describeKey(me.default_key);
   $("signin").hidden = true;
-  for (const id of ["account", "keys", "signout"]) $(id).hidden = false;
+  for (const id of ["account", "passkeys", "keys", "signout"]) $(id).hidden = false;
   setStatus(`Signed in as ${me.user.email ?? me.user.display_name ?? walletName(me)}.`);
   if (me.default_key.raw) showSecret("Secret of your default key", me.default_key);
   showSessionCards();
@@ -232,7 +387,7 @@ async function loadAccount() {
     return;
   }
   showAccount(me);
-  await loadKeys();
+  await Promise.all([loadKeys(), loadPasskeys()]);
   await loadSessionCards();
 }
 
@@ -316,6 +471,7 @@ async function signOut() {
   $("sessions").inert = true;
   $("activity").inert = true;
   $("keys").inert = true;
+  $("passkeys").inert = true;
   $("secret").inert = true;
   clearError();
   setStatus("Signing out…");
@@ -344,6 +500,7 @@ async function signOut() {
     $("sessions").inert = false;
     $("activity").inert = false;
     $("keys").inert = false;
+    $("passkeys").inert = false;
     $("secret").inert = false;
   }
 }
@@ -803,6 +960,12 @@ function boot() {
   $("code-form").addEventListener("submit", handler(verifyCode));
   $("code-back").addEventListener("click", () => showSignIn(""));
   $("create-form").addEventListener("submit", handler(createKey));
+  $("passkey-signin").addEventListener("click", handler(signInWithPasskey));
+  $("passkey-form").addEventListener("submit", handler(addPasskey));
+  $("passkey-rows").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-id]");
+    if (button) run(() => removePasskey(button), button);
+  });
   $("key-rows").addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-action]");
     if (button && (await confirmKeyAction(button))) run(() => keyAction(button), button);
