@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from ..api import types as t
 from ..logs import JsonLog
-from ..models import Passkey
 from ..services.passkeys import PasskeyService
 from .routes_auth import sign_in_context
 from .routes_sign_in import SignedIn
 from .routing import Call, Handler
-from .views import timestamp
-
-
-def passkey_view(passkey: Passkey) -> t.Passkey:
-    """What a client sees of a passkey: never the credential id or the public key."""
-    return t.Passkey(
-        id=passkey.id,
-        name=passkey.name,
-        created_at=timestamp(passkey.created_at),
-        last_used_at=timestamp(passkey.last_used_at) if passkey.last_used_at else None,
-    )
+from .views import passkey_view
 
 
 class PasskeyRoutes:

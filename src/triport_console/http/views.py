@@ -6,7 +6,7 @@ from typing import TypeVar, cast
 
 from ..api import types as t
 from ..limits import Provider
-from ..models import ActivityEvent, ApiKey, EventType, SessionInfo, User
+from ..models import ActivityEvent, ApiKey, EventType, Passkey, SessionInfo, User
 from ..models import shown_time as timestamp
 from ..services.clients import device_label
 
@@ -71,3 +71,13 @@ def event_view(event: ActivityEvent) -> t.Event:
     if event.passkey_id is not None:
         found.passkey_id = event.passkey_id
     return found
+
+
+def passkey_view(passkey: Passkey) -> t.Passkey:
+    """What a client sees of a passkey: never the credential id or the public key."""
+    return t.Passkey(
+        id=passkey.id,
+        name=passkey.name,
+        created_at=timestamp(passkey.created_at),
+        last_used_at=timestamp(passkey.last_used_at) if passkey.last_used_at else None,
+    )
