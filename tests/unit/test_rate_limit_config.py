@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from triport_console.config import ConfigError, RateLimit, load_settings
-from triport_console.http.client_address import forwarded_entry, parse_address
+from triport_console.http.client_address import (
+    MAX_ADDRESS_TEXT,
+    _parse_address,
+    forwarded_entry,
+    parse_address,
+)
 from triport_console.services.rate_limits import client_key
 
 BASE = {"TRIPORT_SECRET_KEY": "k" * 40, "TRIPORT_DATABASE_URL": "sqlite:///var/x.db"}
@@ -100,3 +105,16 @@ def test_trusted_proxy_hops_default_to_one_and_must_be_positive() -> None:
     assert load_settings({**BASE, "TRIPORT_TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
     with pytest.raises(ConfigError):
         load_settings({**BASE, "TRIPORT_TRUSTED_PROXY_HOPS": "0"})
+
+
+def test_the_longest_address_form_parses_and_longer_text_is_refused_uncached() -> None:
+    longest = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535"
+    assert len(longest) == MAX_ADDRESS_TEXT
+    assert parse_address(longest) == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+    # Made-up forwarded entries of any length cost one bounded cache entry at most, never their
+    # own size: text longer than any address is refused before the cache.
+    before = _parse_address.cache_info().currsize
+    for n in range(2000):
+        assert parse_address(f"{n}-" + "x" * 30_000) is None
+    assert _parse_address.cache_info().currsize == before
+    assert _parse_address.cache_info().maxsize == 4096

@@ -16,14 +16,23 @@ from functools import lru_cache
 
 from .request import Request
 
+# The longest form accepted: `[` + a 45-character IPv6 text + `]:65535`.
+MAX_ADDRESS_TEXT = 53
 
-# Every request's log line names its client: parsing the same few peer addresses with
-# `ipaddress` again and again cost more than the rest of the line. Bounded, so that forwarded
-# addresses chosen by clients only evict entries.
-@lru_cache(maxsize=4096)
+
 def parse_address(value: str) -> str | None:
     """`1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80` → canonical text; anything else None."""
     value = value.strip()
+    if len(value) > MAX_ADDRESS_TEXT:
+        return None  # never an address, and never a key the cache below keeps alive
+    return _parse_address(value)
+
+
+# Every request's log line names its client: parsing the same few peer addresses with
+# `ipaddress` again and again cost more than the rest of the line. Bounded in entries and (by
+# MAX_ADDRESS_TEXT) in size, so addresses a client makes up only evict entries.
+@lru_cache(maxsize=4096)
+def _parse_address(value: str) -> str | None:
     if value.startswith("["):
         host, bracket, rest = value[1:].partition("]")
         if not bracket or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
