@@ -51,6 +51,7 @@ class Measurement:
     # or, with hey, never made
     offered_rps: float | None = None
     late: int | None = None
+    p99_due_ms: float | None = None  # open loop: p99 from when each request was due
 
 
 def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
@@ -95,6 +96,7 @@ def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
         cpu={"server": run.server_cpu_s, "wrk": run.wrk_cpu_s, "other": run.other_cpu_s},
         offered_rps=result.get("offered_rps"),
         late=result.get("late"),
+        p99_due_ms=result["due_latency_us"]["p99"] / 1000 if "due_latency_us" in result else None,
         **where,
     )
 
@@ -130,6 +132,7 @@ class Row:
     cpu_vs_pg_ref: float | None = None
     offered_rps: float | None = None  # fixed-rate rows: the rate offered (median)
     late: int | None = None  # fixed-rate rows: late (or, with hey, missed) sends, all rounds
+    p99_due_ms: float | None = None  # open-loop rows: p99 from when each request was due
 
     def ratios(self, reference: Reference) -> tuple[float | None, float | None]:
         """Ours ÷ `reference`: by req/s, and by CPU efficiency."""
@@ -187,6 +190,7 @@ def summarise(measurements: Iterable[Measurement]) -> list[Row]:
             rps_rounds=[m.rps for m in ms],
             offered_rps=_median_or_none([m.offered_rps for m in ms]),
             late=None if ms[0].late is None else sum(m.late or 0 for m in ms),
+            p99_due_ms=_median_or_none([m.p99_due_ms for m in ms]),
         )
         for k, ms in groups.items()
     ]
@@ -195,7 +199,7 @@ def summarise(measurements: Iterable[Measurement]) -> list[Row]:
 
 def _median_or_none(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
-    return round(statistics.median(present), 1) if present else None
+    return round(statistics.median(present), 3) if present else None
 
 
 def _noise_pct(m: Measurement) -> float:
@@ -286,6 +290,7 @@ LATENCY_COLUMNS = (
     "req/s",
     "p50 ms",
     "p99 ms",
+    "p99 from due ms",
     "late",
     "errors",
     "CPU µs/req",
@@ -305,6 +310,7 @@ def latency_table(rows: Iterable[Row]) -> str:
             f"{r.rps:,.0f}",
             _fmt(r.p50_ms),
             _fmt(r.p99_ms),
+            _fmt(r.p99_due_ms),
             str(r.late),
             str(r.errors),
             _fmt(r.cpu_us, 0),
