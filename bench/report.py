@@ -29,7 +29,7 @@ class Checks:
 
 @dataclass(frozen=True)
 class Measurement:
-    section: str  # "main" | "scaling"
+    section: str  # "main" | "scaling" | FIXED_RATE | FIXED_RATE_HEY
     store: str
     workers: int
     sessions: int
@@ -47,6 +47,11 @@ class Measurement:
     rss_mb: float
     issued: dict[str, int]
     cpu: dict[str, float]  # seconds: server, wrk (+ this runner and its mail sink), other
+    # fixed-rate runs only: the rate offered, and the sends that were late (see fixed_rate.py)
+    # or, with hey, never made
+    offered_rps: float | None = None
+    late: int | None = None
+    p99_due_ms: float | None = None  # open loop: p99 from when each request was due
 
 
 def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
@@ -89,6 +94,9 @@ def evaluate(run: LoadRun, checks: Checks, **where: Any) -> Measurement:
         rss_mb=round(run.peak_rss_bytes / 2**20, 1),
         issued=result["issued"],
         cpu={"server": run.server_cpu_s, "wrk": run.wrk_cpu_s, "other": run.other_cpu_s},
+        offered_rps=result.get("offered_rps"),
+        late=result.get("late"),
+        p99_due_ms=result["due_latency_us"]["p99"] / 1000 if "due_latency_us" in result else None,
         **where,
     )
 
@@ -122,6 +130,9 @@ class Row:
     cpu_vs_django: float | None = None
     cpu_vs_better_auth: float | None = None
     cpu_vs_pg_ref: float | None = None
+    offered_rps: float | None = None  # fixed-rate rows: the rate offered (median)
+    late: int | None = None  # fixed-rate rows: late (or, with hey, missed) sends, all rounds
+    p99_due_ms: float | None = None  # open-loop rows: p99 from when each request was due
 
     def ratios(self, reference: Reference) -> tuple[float | None, float | None]:
         """Ours ÷ `reference`: by req/s, and by CPU efficiency."""
@@ -177,10 +188,18 @@ def summarise(measurements: Iterable[Measurement]) -> list[Row]:
             noise_pct=round(statistics.median(_noise_pct(m) for m in ms), 1),
             cpu_us=round(statistics.median(_cpu_us(m) for m in ms), 1),
             rps_rounds=[m.rps for m in ms],
+            offered_rps=_median_or_none([m.offered_rps for m in ms]),
+            late=None if ms[0].late is None else sum(m.late or 0 for m in ms),
+            p99_due_ms=_median_or_none([m.p99_due_ms for m in ms]),
         )
         for k, ms in groups.items()
     ]
     return [_with_ratios(row, rows) for row in rows]
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
 
 
 def _noise_pct(m: Measurement) -> float:
@@ -254,6 +273,54 @@ def table(rows: Iterable[Row]) -> str:
         ]
         for r in rows
     ]
+    return _render(columns, lines)
+
+
+# The fixed-rate sections (latency at half the peak) and the load generator each one names.
+FIXED_RATE = "fixed-rate"
+FIXED_RATE_HEY = "fixed-rate-hey"
+GENERATORS = {FIXED_RATE: "fixed_rate.py", FIXED_RATE_HEY: "hey"}
+LATENCY_COLUMNS = (
+    "store",
+    "W",
+    "workload",
+    "target",
+    "load generator",
+    "offered req/s",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "p99 from due ms",
+    "late",
+    "errors",
+    "CPU µs/req",
+)
+
+
+def latency_table(rows: Iterable[Row]) -> str:
+    """The fixed-rate rows: what was offered, what was answered, and how fast."""
+    lines = [
+        [
+            r.store,
+            str(r.workers),
+            r.workload,
+            r.target,
+            GENERATORS[r.section],
+            f"{r.offered_rps or 0:,.0f}",
+            f"{r.rps:,.0f}",
+            _fmt(r.p50_ms),
+            _fmt(r.p99_ms),
+            _fmt(r.p99_due_ms),
+            str(r.late),
+            str(r.errors),
+            _fmt(r.cpu_us, 0),
+        ]
+        for r in rows
+    ]
+    return _render(list(LATENCY_COLUMNS), lines)
+
+
+def _render(columns: list[str], lines: list[list[str]]) -> str:
     widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
 
     def render(cells: Iterable[str]) -> str:
@@ -327,11 +394,14 @@ def markdown(results: dict[str, Any]) -> str:
     rows = [Row(**r) for r in results["rows"]]
     main = [r for r in rows if r.section == "main"]
     scaling = [r for r in rows if r.section == "scaling"]
+    latency = [r for r in rows if r.section in GENERATORS]
     parts = [
         f"Run of {results['started_at']} ({results['elapsed_s']:.0f} s): "
         f"{machine['nproc']} cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
         f"Linux {machine['kernel']}, Python {machine['python']}, SQLite {machine['sqlite']}, "
-        f"{machine['wrk'].split(' Copyright')[0]}; fsync p50 {machine['fsync_ms']['p50']} ms, "
+        f"{machine['wrk'].split(' Copyright')[0]}"
+        + (f", hey {machine['hey']}" if machine.get("hey") else "")
+        + f"; fsync p50 {machine['fsync_ms']['p50']} ms, "
         f"p99 {machine['fsync_ms']['p99']} ms. {config['sessions']:,} sessions, "
         f"{config['rounds']} rounds of {config['duration']} s, {config['connections']} "
         f"connections, {config['threads']} wrk threads."
@@ -343,6 +413,14 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         checks_text(results["targets"]),
     ]
+    if latency:
+        parts += [
+            "",
+            "Latency at a fixed offered load, half of ours' peak req/s above (same store, W and "
+            f"workload), {config['duration']} s per row:",
+            "",
+            latency_table(latency),
+        ]
     if scaling:
         parts += ["", f"Scaling (ours, {config['scaling_workers']} worker):", "", table(scaling)]
     return "\n".join(parts)

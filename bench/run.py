@@ -59,13 +59,20 @@ from loadgen import (  # noqa: E402
     DJANGO_API,
     OURS_API,
     Api,
+    LoadRun,
     LoadShape,
     MailSink,
+    apt_install,
+    ensure_hey,
     ensure_wrk,
+    run_fixed_rate,
+    run_hey,
     run_wrk,
 )
 from report import (  # noqa: E402
     EXPECTED_CLASSES,
+    FIXED_RATE,
+    FIXED_RATE_HEY,
     Checks,
     Measurement,
     evaluate,
@@ -107,6 +114,7 @@ UVICORN_SETTINGS = [
 ]
 MIXED_LOGOUT_SHARE = 1 / 20  # workload.lua: one request in 20 is a logout
 POOL_SAFETY = 0.8  # never plan to use more than this share of a revoke pool in one run
+FIXED_RATE_SHARE = 0.5  # the fixed-rate runs offer this share of ours' peak req/s
 
 
 STARTED = time.monotonic()
@@ -207,6 +215,12 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "wrk": (wrk.stdout + wrk.stderr).splitlines()[0] if (wrk.stdout + wrk.stderr) else "",
+        "hey": subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", "hey"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout,
     }
 
 
@@ -268,14 +282,7 @@ PGBOUNCER_POOL = 4  # PgBouncer's server connections: the pooler suite's size, 2
 
 def ensure_pgbouncer() -> bool:
     """Install Debian's PgBouncer when missing, as for wrk; False when that is not possible."""
-    if pgbouncer_available():
-        return True
-    log("installing pgbouncer with apt-get")
-    install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "pgbouncer"]
-    if subprocess.run(install, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], check=False)
-        subprocess.run(install, check=False)
-    return pgbouncer_available()
+    return apt_install("pgbouncer", pgbouncer_available, log)
 
 
 def ours_env(db: Database) -> dict[str, str]:
@@ -321,20 +328,30 @@ class Bench:
         fits = int(POOL_SAFETY * target.revoke_pool / (share * rate * 1.2))
         return max(1, min(int(self.args.duration), fits))
 
-    def measure(self, target: Target, workload: str, where: dict[str, Any]) -> Measurement:
+    def measure(
+        self,
+        target: Target,
+        workload: str,
+        where: dict[str, Any],
+        drive: Callable[[int], LoadRun] | None = None,
+    ) -> Measurement:
+        """One run of `workload` on `target`, verified: with wrk (the peak), or with `drive`,
+        which runs another load generator for the given seconds (the fixed-rate runs)."""
         duration = self.duration_for(target, workload)
         mails_before = self.sink.received
-        tag = secrets.token_hex(4)
-        load = run_wrk(
-            target.server.url,
-            workload,
-            target.pools,
-            tag,
-            target.api,
-            duration,
-            self.shape,
-            target.server.pid,
-        )
+        if drive is None:
+            load = run_wrk(
+                target.server.url,
+                workload,
+                target.pools,
+                secrets.token_hex(4),
+                target.api,
+                duration,
+                self.shape,
+                target.server.pid,
+            )
+        else:
+            load = drive(duration)
         revoked = None
         if target.revoked is not None and workload != "me":
             revoked = target.revoked()
@@ -346,13 +363,19 @@ class Bench:
         if target.reset is not None and workload != "me":
             target.reset()
         m = evaluate(load, checks, workload=workload, target=target.name, **where)
-        target.rates[workload] = max(target.rates.get(workload, 0.0), m.rps)
+        if drive is None:
+            target.rates[workload] = max(target.rates.get(workload, 0.0), m.rps)
         self.measurements.append(m)
         log(
             f"{m.store} W={m.workers} n={m.sessions} r{m.round + 1} {workload:6} "
             f"{target.name:7} {m.rps:9,.0f} req/s  p50 {m.p50_ms:6.2f} ms  "
             f"p99 {m.p99_ms:7.2f} ms  errors {m.errors}  ({duration} s, other CPU "
             f"{m.cpu['other']:.1f} s)"
+            + (
+                ""
+                if m.offered_rps is None
+                else f"  {m.section}: offered {m.offered_rps:,.0f}/s, late {m.late}"
+            )
         )
         return m
 
@@ -391,6 +414,51 @@ class Bench:
                 for target in order:
                     if workload in target.workloads:
                         self.measure(target, workload, {**where, "round": number})
+
+    def fixed_rate(self, ours: Target, bare: Target, where: dict[str, Any]) -> None:
+        """Latency at a fixed offered load: /me and logout at half the peak req/s that ours just
+        reached on them with wrk, with the open-loop client (fixed_rate.py), and /me with hey as
+        well; bare gets ours' /me rate with the open-loop client, as the floor under it."""
+        where = {**where, "round": 0}
+        for target, workload in ((ours, "me"), (ours, "logout"), (bare, "me")):
+            rate = FIXED_RATE_SHARE * ours.rates.get(workload, 0.0)
+            if rate <= 0:
+                continue
+
+            def open_loop(
+                seconds: int, target: Target = target, workload: str = workload, rate: float = rate
+            ) -> LoadRun:
+                return run_fixed_rate(
+                    target.server.url,
+                    workload,
+                    target.pools,
+                    target.api,
+                    rate,
+                    seconds,
+                    self.shape,
+                    target.server.pid,
+                )
+
+            self.measure(target, workload, {**where, "section": FIXED_RATE}, open_loop)
+        rate = FIXED_RATE_SHARE * ours.rates.get("me", 0.0)
+        if rate <= 0:
+            return
+        session = first_session(ours.pools)
+        body = fetch_me(ours, session)
+
+        def hey(seconds: int) -> LoadRun:
+            return run_hey(
+                ours.server.url,
+                ours.api,
+                session,
+                len(body),
+                rate,
+                seconds,
+                self.shape,
+                ours.server.pid,
+            )
+
+        self.measure(ours, "me", {**where, "section": FIXED_RATE_HEY}, hey)
 
     def ours_target(
         self, db: Database, workers: int, pools: Path, bouncer: PgBouncer | None = None
@@ -451,15 +519,9 @@ class Bench:
             for target in targets:
                 target.server.start()
                 started.append(target.server)
-            self.rounds(
-                [*targets, *peers],
-                {
-                    "section": "main",
-                    "store": db.store,
-                    "workers": workers,
-                    "sessions": self.args.sessions,
-                },
-            )
+            where = {"store": db.store, "workers": workers, "sessions": self.args.sessions}
+            self.rounds([*targets, *peers], {**where, "section": "main"})
+            self.fixed_rate(ours, bare, where)
         finally:
             for server in started:
                 server.stop()
@@ -601,32 +663,41 @@ def better_auth_about(node: Path) -> str:
     )
 
 
-def verify_peer(target: Target) -> None:
-    """One real /me with the first seeded session must answer that session's user: it proves the
-    seeded rows (and Better Auth's signed cookie) before anything is measured."""
-    first = (target.pools / "read.0.txt").read_text().split("\n", 1)[0]
-    token, csrf = first.split(" ")
+def first_session(pools: Path) -> tuple[str, str]:
+    """The first session (token, CSRF token) of a target's read pool."""
+    token, csrf = (pools / "read.0.txt").read_text().split("\n", 1)[0].split(" ")
+    return token, csrf
+
+
+def fetch_me(target: Target, session: tuple[str, str]) -> bytes:
+    """One real /me with `session`, which must answer a user: the body it answered."""
     api = target.api
-    cookie = f"{api.session_cookie}={token}"
-    if api.csrf_cookie:
-        cookie += f"; {api.csrf_cookie}={csrf}"
     conn = http.client.HTTPConnection("127.0.0.1", target.server.port, timeout=10)
     try:
-        conn.request("GET", api.me_path, headers={"Cookie": cookie})
+        conn.request("GET", api.me_path, headers=api.session_headers(*session))
         response = conn.getresponse()
-        body = json.loads(response.read()) if response.status == 200 else None
+        body = response.read()
     finally:
         conn.close()
-    user = body.get("user") if isinstance(body, dict) else None
+    parsed = json.loads(body) if response.status == 200 else None
+    user = parsed.get("user") if isinstance(parsed, dict) else None
     if not isinstance(user, dict) or not user.get("id"):
         raise RuntimeError(
             f"{target.name} did not answer a seeded session on {api.me_path} "
             f"(HTTP {response.status}); see {target.server.log}"
         )
+    return body
+
+
+def verify_peer(target: Target) -> None:
+    """One real /me with the first seeded session must answer that session's user: it proves the
+    seeded rows (and Better Auth's signed cookie) before anything is measured."""
+    fetch_me(target, first_session(target.pools))
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     ensure_wrk(log)
+    ensure_hey(log)
     if args.pgbouncer and "postgres" in args.stores and not ensure_pgbouncer():
         log("pgbouncer unavailable: no ours+pgbouncer row")
         args.pgbouncer = False

@@ -30,10 +30,25 @@ from tests.support.harness import (
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from loadgen import BETTER_AUTH_API, OURS_API, Api, LoadShape, ensure_wrk, run_wrk  # noqa: E402
+from loadgen import (  # noqa: E402
+    BETTER_AUTH_API,
+    OURS_API,
+    Api,
+    LoadShape,
+    ensure_hey,
+    ensure_wrk,
+    run_fixed_rate,
+    run_hey,
+    run_wrk,
+)
 from pools import write_pools  # noqa: E402
-from report import Checks, Measurement, evaluate  # noqa: E402
-from run import BETTER_AUTH_DIR, better_auth_server, ensure_better_auth  # noqa: E402
+from report import FIXED_RATE, FIXED_RATE_HEY, GENERATORS, Checks, Measurement, evaluate  # noqa: E402
+from run import (  # noqa: E402
+    BETTER_AUTH_DIR,
+    better_auth_server,
+    ensure_better_auth,
+    first_session,
+)
 from seeding import Database, PeerDatabase, revoked_sessions, seed_better_auth  # noqa: E402
 from servers import Server  # noqa: E402
 
@@ -71,7 +86,11 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
         stdout=subprocess.DEVNULL,
     )
     results = json.loads(out.read_text())
-    rows = {(r["store"], r["workload"], r["target"]): r for r in results["rows"]}
+    rows = {
+        (r["store"], r["workload"], r["target"]): r
+        for r in results["rows"]
+        if r["section"] == "main"
+    }
     expected = {
         (store, workload, target)
         for store in stores
@@ -106,10 +125,52 @@ def test_quick_run_measures_every_row_and_ours_has_no_errors(tmp_path: Path) -> 
     assert all(min(m["issued"].values()) > 0 for m in mixed)  # /me, logouts and sign-ins ran
     assert "Better Auth 1." in results["machine"]["peers"]["better-auth"]
 
+    # Latency at half ours' peak, per store: /me and logout open loop, bare /me, /me with hey.
+    latency = {
+        (r["store"], r["workload"], r["target"], r["section"]): r
+        for r in results["rows"]
+        if r["section"] in GENERATORS
+    }
+    assert set(latency) == {
+        (store, workload, target, section)
+        for store in stores
+        for workload, target, section in (
+            ("me", "ours", FIXED_RATE),
+            ("logout", "ours", FIXED_RATE),
+            ("me", "bare", FIXED_RATE),
+            ("me", "ours", FIXED_RATE_HEY),
+        )
+    }
+    for (store, workload, target, section), row in latency.items():
+        assert row["errors"] == 0, (store, workload, target, section)
+        assert row["rps"] > 0 and row["p99_ms"] > 0
+        peak = rows[(store, workload, "ours")]["rps"]  # one round: the peak the rate came from
+        assert row["offered_rps"] == pytest.approx(peak / 2, abs=0.1)
+        assert row["late"] is not None
 
-def measure(url: str, pid: int, pools: Path, api: Api, mode: str, checks: Checks) -> Measurement:
-    """One second of `mode` with wrk against the server at `url`, evaluated against `checks`."""
-    load = run_wrk(url, mode, pools, "t", api, 1, LoadShape(connections=4, threads=2), pid)
+
+LOAD_GENERATORS = ("wrk", "fixed-rate", "hey")
+
+
+def measure(
+    url: str,
+    pid: int,
+    pools: Path,
+    api: Api,
+    mode: str,
+    checks: Checks,
+    generator: str = "wrk",
+) -> Measurement:
+    """One second of `mode` against the server at `url`, evaluated against `checks`: with wrk,
+    with the open-loop client at 500 req/s, or (/me only) with hey at 500 req/s."""
+    shape = LoadShape(connections=4, threads=2)
+    if generator == "wrk":
+        load = run_wrk(url, mode, pools, "t", api, 1, shape, pid)
+    elif generator == "fixed-rate":
+        load = run_fixed_rate(url, mode, pools, api, 500.0, 1, shape, pid)
+    else:
+        session = first_session(pools)
+        load = run_hey(url, api, session, 0, 500.0, 1, shape, pid)
     return evaluate(
         load,
         checks,
@@ -143,20 +204,30 @@ def sqlite_server() -> Iterator[tuple[ServerProcess, str]]:
         sink.stop()
 
 
+@pytest.mark.parametrize("generator", LOAD_GENERATORS)
 def test_answers_that_did_no_work_count_as_errors_not_speed(
-    sqlite_server: tuple[ServerProcess, str], unknown_sessions: Path
+    sqlite_server: tuple[ServerProcess, str], unknown_sessions: Path, generator: str
 ) -> None:
     ensure_wrk(print)
+    ensure_hey(print)
     server, url = sqlite_server
     assert server.process is not None
     pid = server.process.pid
 
     measured = measure(
-        server.base_url, pid, unknown_sessions, OURS_API, "me", Checks(body_classes=("user",))
+        server.base_url,
+        pid,
+        unknown_sessions,
+        OURS_API,
+        "me",
+        Checks(body_classes=("user",)),
+        generator,
     )
     assert measured.responses > 0
     assert measured.good == 0 and measured.rps == 0
     assert measured.error_detail["non_2xx"] == measured.responses  # the 401 flood
+    if generator == "hey":
+        return  # hey sends one fixed request: it has no logout workload (see fixed_rate.py)
 
     revoked_before = revoked_sessions(Database("sqlite", url))
     measured = measure(
@@ -166,6 +237,7 @@ def test_answers_that_did_no_work_count_as_errors_not_speed(
         OURS_API,
         "logout",
         Checks(body_classes=("ok",), revoked=0),
+        generator,
     )
     revoked = revoked_sessions(Database("sqlite", url)) - revoked_before
     assert revoked == 0
