@@ -23,7 +23,6 @@ import queue
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from ..models import (
     WalletChallenge,
     shown_time,
 )
+from ..tokens import new_uuid
 from . import migrations
 from .base import (
     CodeOutcome,
@@ -477,7 +477,7 @@ class SQLiteStore(Store):
                     "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, "
                     "provider, session_id) SELECT ?, user_id, 'signed_out', ?, ?, ?, provider, id "
                     "FROM sessions WHERE token_hash = ? AND expires_at > ?",
-                    (str(uuid.uuid4()), at, client.ip, client.user_agent, token_hash, at),
+                    (new_uuid(), at, client.ip, client.user_agent, token_hash, at),
                 )
                 return RevokeOutcome.REVOKED
             still_live = conn.execute(
@@ -927,7 +927,7 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
             user = _user(rows[0])
         else:
             user = User(
-                id=str(uuid.uuid4()),
+                id=new_uuid(),
                 email=identity.email,
                 display_name=identity.display_name,
                 avatar_url=identity.avatar_url,
