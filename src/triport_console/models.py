@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import msgspec
+
+from .tokens import new_uuid
 
 
 class EndReason(enum.StrEnum):
@@ -123,7 +124,7 @@ class NewEvent:
     session_id: str | None = None
     key_id: str | None = None
     passkey_id: str | None = None
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ class NewSession:
     provider: str = "email"
     client: ClientInfo = NO_CLIENT
     sign_out_others: bool = False
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_uuid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,16 @@ def is_api_key_secret(value: str) -> bool:
     return _API_KEY.fullmatch(value) is not None
 
 
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, exactly what `str(uuid.uuid4())` gives, in half the
+    time (no UUID object, no integer round trip): every sign-out writes one as its event's id."""
+    raw = bytearray(secrets.token_bytes(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def is_uuid(value: str) -> bool:
     return _UUID.fullmatch(value) is not None
 

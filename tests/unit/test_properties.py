@@ -7,6 +7,7 @@ fed generated inputs. The JSON body limit is tested through a real server in tes
 from __future__ import annotations
 
 import string
+import uuid
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from triport_console.http.cookies import CookiePolicy
 from triport_console.http.csrf import OriginPolicy, check_request
 from triport_console.http.request import Request, join_headers, parse_cookie_header, parse_cookies
 from triport_console.services.email_login import normalise_email
-from triport_console.tokens import same
+from triport_console.tokens import new_uuid, same
 
 # RFC 6265: a cookie name is a token; a value is cookie-octets (no space, quote, comma, ; or \).
 NAMES = st.text(
@@ -27,6 +28,18 @@ NAMES = st.text(
 )
 VALUES = st.text(alphabet=[chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\'], max_size=60)
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255), max_size=300)
+
+
+def test_new_uuid_is_a_random_version_4_uuid_in_canonical_text() -> None:
+    ids = [new_uuid() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, value)
+    # Every other bit is random: over 2000 ids, each of the 122 takes both values.
+    bits = [uuid.UUID(value).int for value in ids]
+    for position in set(range(128)) - {76, 77, 78, 79, 62, 63}:
+        assert {(number >> position) & 1 for number in bits} == {0, 1}
 
 
 @given(st.lists(st.tuples(NAMES, VALUES), max_size=12))

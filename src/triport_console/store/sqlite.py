@@ -6,8 +6,9 @@ Why this shape:
 - Every write must be durable before its request is answered (`synchronous=FULL`: the WAL is
   fsynced at each commit). One fsync per request would cap logout at the disk's sync rate, so a
   single writer thread takes every write waiting in its queue and commits them in one transaction
-  (group commit), each inside its own SAVEPOINT so one failing operation does not sink the rest.
-  No future is resolved before COMMIT returns.
+  (group commit). One failing operation does not sink the rest: when one raises, the batch is
+  rolled back and run again with each operation inside its own SAVEPOINT (savepoints on every
+  batch cost as much as a logout's own statements). No future is resolved before COMMIT returns.
 - Other processes (workers, `revoke-sessions`) contend for the write lock through SQLite's busy
   handler, bounded by TRIPORT_DB_TIMEOUT; a lock held past that fails the write.
 """
@@ -22,7 +23,6 @@ import queue
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +60,7 @@ from ..models import (
     WalletChallenge,
     shown_time,
 )
+from ..tokens import new_uuid
 from . import migrations
 from .base import (
     CodeOutcome,
@@ -200,12 +201,52 @@ def _begin_immediate(conn: sqlite3.Connection, deadline: float) -> None:
     while True:
         try:
             conn.execute("BEGIN IMMEDIATE")
-            return
+            break
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() + delay >= deadline:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.004)
+    # Statements inside the transaction still wait for other processes until the deadline.
+    conn.execute(f"PRAGMA busy_timeout={max(1, int((deadline - time.monotonic()) * 1000))}")
+
+
+Outcomes = list[tuple[_Job, Any, BaseException | None]]
+
+
+def _apply_together(conn: sqlite3.Connection, jobs: list[_Job]) -> Outcomes | None:
+    """Every job in the open transaction, no savepoints (the usual case: none fails, and a
+    SAVEPOINT and RELEASE per job cost about as much as a logout's own statements); None as
+    soon as one raises, with the transaction left for the caller to roll back."""
+    outcomes: Outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append((job, job.operation(conn), None))
+        except Exception:
+            return None
+    return outcomes
+
+
+def _apply_separately(conn: sqlite3.Connection, jobs: list[_Job]) -> Outcomes:
+    """Every job in its own SAVEPOINT: a failing one is rolled back and answered alone."""
+    outcomes: Outcomes = []
+    for job in jobs:
+        conn.execute("SAVEPOINT job")
+        try:
+            result = job.operation(conn)
+        except Exception as exc:  # any failure of one operation is that operation's alone
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            if isinstance(exc, DomainError):
+                failure: DomainError = exc
+            else:
+                metrics().store_error("sqlite")
+                failure = StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
+            outcomes.append((job, None, failure))
+        else:
+            conn.execute("RELEASE job")
+            outcomes.append((job, result, None))
+    return outcomes
 
 
 class GroupCommitWriter:
@@ -279,7 +320,7 @@ class GroupCommitWriter:
             if not isinstance(exc, Exception):
                 raise
 
-    def _deliver(self, outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+    def _deliver(self, outcomes: Outcomes) -> None:
         """Answer a whole batch with one wake-up of the event loop, not one per job."""
         assert self._loop is not None
         if outcomes:
@@ -302,28 +343,18 @@ class GroupCommitWriter:
         deadline = min(job.deadline for job in jobs)
         try:
             _begin_immediate(conn, deadline)
-            conn.execute(f"PRAGMA busy_timeout={max(1, int((deadline - time.monotonic()) * 1000))}")
         except sqlite3.Error as exc:
             self._fail(jobs, f"database locked or unavailable: {exc}")
             return
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            for job in jobs:
-                conn.execute("SAVEPOINT job")
-                try:
-                    result = job.operation(conn)
-                except Exception as exc:  # any failure of one operation is that operation's alone
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    if isinstance(exc, DomainError):
-                        failure: DomainError = exc
-                    else:
-                        metrics().store_error("sqlite")
-                        failure = StoreUnavailable(f"write failed: {type(exc).__name__}: {exc}")
-                    outcomes.append((job, None, failure))
-                else:
-                    conn.execute("RELEASE job")
-                    outcomes.append((job, result, None))
+            outcomes = _apply_together(conn, jobs)
+            if outcomes is None:
+                # One of them failed, and without savepoints its writes cannot be told from the
+                # others': start again, each job in its own SAVEPOINT, so it fails alone.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                _begin_immediate(conn, deadline)
+                outcomes = _apply_separately(conn, jobs)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -474,7 +505,7 @@ class SQLiteStore(Store):
                     "INSERT INTO activity_events (id, user_id, type, at, ip, user_agent, "
                     "provider, session_id) SELECT ?, user_id, 'signed_out', ?, ?, ?, provider, id "
                     "FROM sessions WHERE token_hash = ? AND expires_at > ?",
-                    (str(uuid.uuid4()), at, client.ip, client.user_agent, token_hash, at),
+                    (new_uuid(), at, client.ip, client.user_agent, token_hash, at),
                 )
                 return RevokeOutcome.REVOKED
             still_live = conn.execute(
@@ -1041,7 +1072,7 @@ def _sign_in(conn: sqlite3.Connection, identity: Identity, session: NewSession) 
             user = _user(rows[0])
         else:
             user = User(
-                id=str(uuid.uuid4()),
+                id=new_uuid(),
                 email=identity.email,
                 display_name=identity.display_name,
                 avatar_url=identity.avatar_url,
