@@ -6,6 +6,7 @@ these requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -145,3 +146,95 @@ def test_head_answers_like_get_without_a_body(server, path):
     assert {k: v for k, v in head.headers.items() if k not in ignore} == {
         k: v for k, v in get.headers.items() if k not in ignore
     }
+
+
+def read_response(sock: socket.socket, buffer: bytearray, has_body: bool = True) -> bytes:
+    """One whole response (status line to the end of its Content-Length body) off `buffer`,
+    reading more from `sock` as needed; what follows it stays in `buffer`."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed mid-response: {bytes(buffer)[:200]!r}"
+        buffer += chunk
+    head_end = buffer.index(b"\r\n\r\n") + 4
+    head = bytes(buffer[:head_end]).lower()
+    length = int(head.split(b"content-length: ")[1].split(b"\r\n")[0]) if has_body else 0
+    while len(buffer) < head_end + length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed mid-body"
+        buffer += chunk
+    response = bytes(buffer[: head_end + length])
+    del buffer[: head_end + length]
+    return response
+
+
+def seconds_until_closed(sock: socket.socket, limit: float) -> float:
+    started = time.monotonic()
+    sock.settimeout(limit)
+    with contextlib.suppress(ConnectionResetError):
+        assert sock.recv(65536) == b""
+    return time.monotonic() - started
+
+
+def test_pipelined_requests_are_answered_in_order_each_whole(server):
+    """Three requests in one write: three answers, in order, each with its own head and body
+    (the server writes each answer's head and body together: http/protocol.py)."""
+    with connect(server) as sock:
+        sock.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /v1/auth/me HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        buffer = bytearray()
+        first = read_response(sock, buffer)
+        second = read_response(sock, buffer, has_body=False)
+        third = read_response(sock, buffer)
+    assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b'{"ok":true}')
+    assert second.startswith(b"HTTP/1.1 200 ") and second.endswith(b"\r\n\r\n")
+    assert b"content-length: 11\r\n" in second.lower()
+    assert third.startswith(b"HTTP/1.1 401 ") and b'"error":"unauthenticated"' in third
+    assert buffer == b""
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_5_seconds(server):
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock, bytearray()).startswith(b"HTTP/1.1 200 ")
+        assert 4 <= seconds_until_closed(sock, 15) <= 9
+
+
+def test_a_connection_in_use_outlives_the_keep_alive_timeout(server):
+    """A request every second for 8 s, on one connection: each is answered; the keep-alive
+    deadline counts from the last answer, not from the first."""
+    with connect(server) as sock:
+        buffer = bytearray()
+        for _ in range(8):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(sock, buffer).startswith(b"HTTP/1.1 200 ")
+            time.sleep(1)
+
+
+def test_a_head_begun_on_a_kept_alive_connection_gets_its_whole_10_seconds(server):
+    """After an answer, 2 s idle, then a head trickled a line a second: the keep-alive timeout
+    no longer applies once a byte has come; the head's own bound does (408, ~10 s)."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock, bytearray()).startswith(b"HTTP/1.1 200 ")
+        time.sleep(2)
+        started = time.monotonic()
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        sock.settimeout(1)
+        reply = b""
+        for index in range(20):
+            try:
+                sock.sendall(f"X-Drip-{index}: a\r\n".encode())
+                reply += sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            break
+        sock.settimeout(5)
+        reply += read_reply(sock)
+        elapsed = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408 "), reply[:200]
+    assert 9 <= elapsed <= 14
