@@ -36,5 +36,7 @@ def test_logs_never_contain_tokens_codes_cookies_or_keys(server, smtp_sink):
     text = server.log_text()
     for secret in (token, csrf, code, raw_key, raw_key[16:]):
         assert secret not in text
-    events = {json.loads(line)["event"] for line in text.splitlines() if line.startswith("{")}
-    assert {"request", "login", "logout", "csrf_invalid"} <= events
+    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert {"request", "login", "csrf_invalid"} <= {record["event"] for record in records}
+    logouts = [r for r in records if r["event"] == "request" and r["path"] == "/v1/auth/logout"]
+    assert [r.get("outcome") for r in logouts] == [None, "revoked"]

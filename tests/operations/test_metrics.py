@@ -138,9 +138,12 @@ def test_logout_outcomes_sign_ins_store_errors_and_commit_batches(make_server, s
     client = sign_in(server.base_url, smtp_sink)
     token, csrf = client.cookies["nl_session"], client.cookies["nl_csrf"]
     base = server.base_url
-    # csrf_refused: wrong header; failed: the write lock is held; revoked; then nothing_live.
+    # csrf_refused: a wrong header, then a matching pair bound to another session (refused by
+    # the revoke itself); failed: the write lock is held; revoked; then nothing_live.
     refused = httpx.post(base + "/v1/auth/logout", headers=session_headers(token, csrf, "x"))
     assert refused.status_code == 403
+    unbound = httpx.post(base + "/v1/auth/logout", headers=session_headers(token, "y", "y"))
+    assert_envelope(unbound, 403, "csrf_invalid")
     with write_lock(server.database_url):
         failed = httpx.post(base + "/v1/auth/logout", headers=session_headers(token, csrf, csrf))
     assert_envelope(failed, 500, "logout_failed")
@@ -154,8 +157,9 @@ def test_logout_outcomes_sign_ins_store_errors_and_commit_batches(make_server, s
     )
     assert_envelope(wrong, 400, "invalid_code")
     samples = scrape(base)
-    for outcome in ("revoked", "nothing_live", "failed", "csrf_refused"):
+    for outcome in ("revoked", "nothing_live", "failed"):
         assert value(samples, "triport_logouts_total", outcome=outcome) == 1, outcome
+    assert value(samples, "triport_logouts_total", outcome="csrf_refused") == 2
     assert value(samples, "triport_sign_ins_total", provider="email", outcome="success") == 1
     assert value(samples, "triport_sign_ins_total", provider="email", outcome="invalid_code") == 1
     assert value(samples, "triport_store_errors_total", store=store) >= 1

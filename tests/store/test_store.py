@@ -15,9 +15,7 @@ from triport_console.store import RevokeOutcome, Store, open_store
 T = TypeVar("T")
 
 
-def run(
-    database_url: str, scenario: Callable[[Store], Awaitable[T]], timeout: float = 2.0
-) -> T:
+def run(database_url: str, scenario: Callable[[Store], Awaitable[T]], timeout: float = 2.0) -> T:
     async def main() -> T:
         store = open_store(database_url, timeout)
         await store.open()

@@ -69,7 +69,7 @@ class ConsoleApp:
         services: OpenServices = open_services,
     ) -> None:
         self.settings = settings
-        self.log = log or JsonLog(settings.log_level)
+        self.log = log or JsonLog(settings.log_level, batched=True)
         self.cookies = CookiePolicy(settings)
         self.origins = OriginPolicy(settings, self.cookies)
         self.cors = Cors(settings.allowed_origins)
@@ -129,6 +129,7 @@ class ConsoleApp:
         if self.services is not None:
             await self.services.close()
         self.metrics.close()
+        self.log.flush()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -212,6 +213,7 @@ class ConsoleApp:
                 response.status,
                 round(seconds * 1000, 3),
                 self.client_address(request),
+                request.outcome,
             )
 
     def _count(self, request: Request, status: int, code: ErrorCode | None, seconds: float) -> None:

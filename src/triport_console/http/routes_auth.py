@@ -63,7 +63,7 @@ class AuthRoutes:
         else:
             token = request.cookies.get(SESSION)
             tokens = [token] if token else []
-        request.outcome = "nothing_live"
+        outcome = "nothing_live"  # recorded only once the revoke has answered (not on a raise)
         if tokens:
             try:
                 revoked = await self._sessions.logout(
@@ -76,8 +76,8 @@ class AuthRoutes:
                 self._log.error(ErrorCode.LOGOUT_FAILED, request_id=request.request_id)
                 return error_response(ErrorCode.LOGOUT_FAILED, request.request_id)
             if revoked:
-                request.outcome = "revoked"
-            self._log.info("logout", request_id=request.request_id, revoked=revoked)
+                outcome = "revoked"
+        request.outcome = outcome  # for the metrics and the request's log line
         call.cookies += self._cookies.clear_session_pair(request)
         return OK
 
