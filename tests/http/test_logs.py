@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -33,10 +36,38 @@ def test_logs_never_contain_tokens_codes_cookies_or_keys(server, smtp_sink):
     raw_key = client.get("/v1/auth/me").json()["default_key"]["raw"]
     httpx.post(server.base_url + "/v1/auth/logout", headers=session_headers(token, "bad", "bad"))
     httpx.post(server.base_url + "/v1/auth/logout", headers=session_headers(token, csrf, csrf))
+    logout_path = "/v1/auth/logout"
+
+    def both_logouts(records: list[dict[str, Any]]) -> bool:
+        return len([r for r in records if r.get("path") == logout_path]) == 2
+
+    records = server.records_once(both_logouts)
     text = server.log_text()
     for secret in (token, csrf, code, raw_key, raw_key[16:]):
         assert secret not in text
-    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert {"request", "login", "csrf_invalid"} <= {record["event"] for record in records}
-    logouts = [r for r in records if r["event"] == "request" and r["path"] == "/v1/auth/logout"]
+    logouts = [r for r in records if r["event"] == "request" and r["path"] == logout_path]
     assert [r.get("outcome") for r in logouts] == [None, "revoked"]
+
+
+def test_a_burst_of_concurrent_requests_logs_each_once_whole(server):
+    """Many requests at once (one event-loop turn answers several, and their lines are written
+    together): every request id is in exactly one whole request line."""
+
+    def batch(_: int) -> list[str]:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            return [client.get("/healthz").headers["x-request-id"] for _ in range(25)]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = [request_id for found in pool.map(batch, range(16)) for request_id in found]
+
+    def all_logged(records: list[dict[str, Any]]) -> bool:
+        return set(ids) <= {r.get("request_id") for r in records if r["event"] == "request"}
+
+    records = server.records_once(all_logged)
+    # Every line is a JSON object (a torn or interleaved one would not be), apart from the
+    # start line that standard error adds to this file.
+    for line in server.log_text().splitlines():
+        assert line.startswith("Triport console on ") or json.loads(line)
+    counted = Counter(r["request_id"] for r in records if r["event"] == "request")
+    assert all(counted[request_id] == 1 for request_id in ids)

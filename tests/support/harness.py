@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -258,6 +258,20 @@ class ServerProcess:
             with contextlib.suppress(ValueError):
                 records.append(json.loads(line))
         return records
+
+    def records_once(
+        self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 10
+    ) -> list[dict[str, Any]]:
+        """The log's records once `done(records)` holds (bounded: the last records as they are).
+
+        A request's line is written after its answer has gone out (at the end of that event
+        loop turn), so a client that has its answer may look before the line is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.log_records()
+            if done(records) or time.monotonic() > deadline:
+                return records
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
