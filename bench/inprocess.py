@@ -129,7 +129,7 @@ async def measure(args: argparse.Namespace, scopes: list[dict[str, Any]], workdi
     app = create_app()
     # The request log goes where the benchmark's goes (a file), not to this terminal.
     log_fd = os.open(workdir / "ours.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    app.log = JsonLog(app.settings.log_level, log_fd, batched=True)
+    app.log = JsonLog(app.settings.log_level, log_fd)
     await app.startup()
     try:
         warm = len(scopes) // 10 if args.workload == "me" else 0

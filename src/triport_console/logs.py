@@ -8,13 +8,13 @@ Callers pass explicit fields; nothing here ever receives a token, code, cookie o
 request paths are logged without their query string (the OpenID callback carries `code` there).
 
 Lines are written whole with `os.write`, at most PIPE_BUF bytes at a time, so lines from several
-worker processes sharing one pipe never interleave (such writes are atomic). The server's log
-(`batched=True`, the app's) writes the lines of one event-loop turn together, at the end of that
-turn: under load one turn answers many requests, and one write for all their lines replaces a
-system call per request (issue 17). What a crash can lose is the current turn's lines, which
-describe answers that have just been sent; nothing is held longer than that turn. Lines logged
-from outside the event loop's thread, or by a log that is not batched, are written at once. The
-time prefix is formatted once per second, since this runs on every request.
+worker processes sharing one pipe never interleave (such writes are atomic). While the app
+serves, its log writes the lines of one event-loop turn together, at the end of that turn
+(`write_per_turn`): under load one turn answers many requests, and one write for all their lines
+replaces a system call per request (issue 17). What a crash can lose is the current turn's
+lines, which describe answers that have just been sent; nothing is held longer than that turn.
+Lines logged from another thread (the SQLite writer's), or at any other time, are written at
+once. The time prefix is formatted once per second, since this runs on every request.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import select
+import threading
 import time
 from typing import Any
 
@@ -33,15 +34,23 @@ _ATOMIC = getattr(select, "PIPE_BUF", 512)  # the most one write may carry (POSI
 
 
 class JsonLog:
-    def __init__(self, level: str = "info", fd: int = 1, batched: bool = False) -> None:
+    def __init__(self, level: str = "info", fd: int = 1) -> None:
         self._threshold = _LEVELS[level]
         self._fd = fd
         self._second = -1
         self._prefix = ""
         self.info_enabled = self.enabled("info")
-        self._batched = batched
+        self._loop: asyncio.AbstractEventLoop | None = None  # see write_per_turn
+        self._loop_thread = 0
         self._pending = bytearray()  # this turn's lines, not yet written
-        self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop that will flush them
+        self._flush_due = False  # a flush is scheduled at the end of the turn
+
+    def write_per_turn(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """From now on, lines logged on `loop` (called on its thread) are written together at
+        the end of each of its turns; with None, at once again. Pending lines go out first."""
+        self.flush()
+        self._loop = loop
+        self._loop_thread = threading.get_ident() if loop is not None else 0
 
     def enabled(self, level: str) -> bool:
         return _LEVELS[level] >= self._threshold
@@ -91,19 +100,13 @@ class JsonLog:
         self._emit(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
 
     def _emit(self, line: bytes) -> None:
-        if not self._batched:
+        # The thread, not asyncio.get_running_loop(): that one makes a getpid() system call.
+        if self._loop is None or threading.get_ident() != self._loop_thread:
             os.write(self._fd, line)
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # another thread (the SQLite writer), or no loop: write it now
-            os.write(self._fd, line)
-            return
-        if self._flush_on is not loop:  # the turn's first line
-            if self._flush_on is not None:
-                self.flush()  # left by a loop that has gone (never in a server)
-            self._flush_on = loop
-            loop.call_soon(self.flush)
+        if not self._flush_due:  # the turn's first line
+            self._flush_due = True
+            self._loop.call_soon(self.flush)
         elif len(self._pending) + len(line) > _ATOMIC:
             self._write_pending()
         if len(line) > _ATOMIC:  # nothing is pending here: it keeps its place in the order
@@ -113,7 +116,7 @@ class JsonLog:
 
     def flush(self) -> None:
         """Write the pending lines now (the end of each loop turn does this by itself)."""
-        self._flush_on = None
+        self._flush_due = False
         self._write_pending()
 
     def _write_pending(self) -> None:

@@ -176,8 +176,7 @@ def seconds_until_closed(sock: socket.socket, limit: float) -> float:
 
 
 def test_pipelined_requests_are_answered_in_order_each_whole(server):
-    """Three requests in one write: three answers, in order, each with its own head and body
-    (the server writes each answer's head and body together: http/protocol.py)."""
+    """Three requests in one write: three answers, in order, each with its own head and body."""
     with connect(server) as sock:
         sock.sendall(
             b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -1,5 +1,6 @@
-"""The JSON log's writes: the server's lines of one event-loop turn go out together, each write
-whole lines of at most PIPE_BUF bytes, in order; other threads' lines go out at once.
+"""The JSON log's writes: while bound to a loop (`write_per_turn`, as the app is while serving),
+the lines of one event-loop turn go out together, each write whole lines of at most PIPE_BUF
+bytes, in order; other threads' lines, and an unbound log's, go out at once.
 
 A SOCK_SEQPACKET socket pair keeps each `os.write` as one message, so the test sees the writes
 themselves, not just the bytes.
@@ -44,9 +45,10 @@ def log_burst(log: JsonLog, count: int) -> None:
 
 def test_one_turns_lines_are_written_at_its_end_whole_and_in_order(pair):
     writer, reader = pair
-    log = JsonLog("info", writer.fileno(), batched=True)
+    log = JsonLog("info", writer.fileno())
 
     async def turn() -> tuple[list[bytes], list[bytes]]:
+        log.write_per_turn(asyncio.get_running_loop())
         log_burst(log, 60)
         during = writes(reader)  # nothing yet: the turn has not ended
         await asyncio.sleep(0)
@@ -65,12 +67,13 @@ def test_one_turns_lines_are_written_at_its_end_whole_and_in_order(pair):
     ]
 
 
-def test_lines_from_another_thread_or_an_unbatched_log_are_written_at_once(pair):
+def test_lines_from_another_thread_or_an_unbound_log_are_written_at_once(pair):
     writer, reader = pair
-    batched = JsonLog("info", writer.fileno(), batched=True)
+    batched = JsonLog("info", writer.fileno())
     plain = JsonLog("info", writer.fileno())
 
     async def main() -> list[bytes]:
+        batched.write_per_turn(asyncio.get_running_loop())
         thread = threading.Thread(target=batched.info, args=("from_thread",))
         thread.start()
         thread.join()
@@ -81,22 +84,20 @@ def test_lines_from_another_thread_or_an_unbatched_log_are_written_at_once(pair)
     assert [json.loads(chunk)["event"] for chunk in seen] == ["from_thread", "unbatched"]
 
 
-def test_flush_writes_what_is_pending_and_a_new_loop_starts_clean(pair):
+def test_unbinding_writes_what_is_pending_and_later_lines_at_once(pair):
     writer, reader = pair
-    log = JsonLog("info", writer.fileno(), batched=True)
+    log = JsonLog("info", writer.fileno())
 
-    async def first() -> None:
-        log.info("first_loop")
+    async def serve() -> None:
+        log.write_per_turn(asyncio.get_running_loop())
+        log.info("first")
         log.flush()
-        assert [json.loads(chunk)["event"] for chunk in writes(reader)] == ["first_loop"]
-        log.info("left_pending")  # its loop ends before the turn does
+        assert [json.loads(chunk)["event"] for chunk in writes(reader)] == ["first"]
+        log.info("pending_at_shutdown")
+        assert writes(reader) == []
+        log.write_per_turn(None)  # the app's shutdown
+        assert [json.loads(chunk)["event"] for chunk in writes(reader)] == ["pending_at_shutdown"]
 
-    asyncio.run(first())
-
-    async def second() -> None:
-        log.info("second_loop")
-        await asyncio.sleep(0)
-
-    asyncio.run(second())
-    events = [json.loads(line)["event"] for line in b"".join(writes(reader)).splitlines()]
-    assert events == ["left_pending", "second_loop"]
+    asyncio.run(serve())
+    log.info("after")
+    assert [json.loads(chunk)["event"] for chunk in writes(reader)] == ["after"]

@@ -69,7 +69,7 @@ class ConsoleApp:
         services: OpenServices = open_services,
     ) -> None:
         self.settings = settings
-        self.log = log or JsonLog(settings.log_level, batched=True)
+        self.log = log or JsonLog(settings.log_level)
         self.cookies = CookiePolicy(settings)
         self.origins = OriginPolicy(settings, self.cookies)
         self.cors = Cors(settings.allowed_origins)
@@ -83,6 +83,7 @@ class ConsoleApp:
     # Lifespan ---------------------------------------------------------------------------------
     async def startup(self) -> None:
         settings = self.settings
+        self.log.write_per_turn(asyncio.get_running_loop())  # while serving: see logs.py
         self.services = services = await self._open_services(settings, self.log)
         await check_secret(services.store, settings.secret_key)
         auth = AuthRoutes(
@@ -129,7 +130,7 @@ class ConsoleApp:
         if self.services is not None:
             await self.services.close()
         self.metrics.close()
-        self.log.flush()
+        self.log.write_per_turn(None)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
