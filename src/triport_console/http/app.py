@@ -139,6 +139,7 @@ class ConsoleApp:
                 try:
                     await self.startup()
                 except Exception as exc:
+                    self.log.write_per_turn(None)  # the process may end before the turn does
                     self.log.error("startup_failed", error=str(exc))
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
