@@ -2,6 +2,7 @@
 
     python bench/ab.py --before ../old-checkout/src [--after src] [--store sqlite|postgres]
                        [--workers 1] [--workloads me,logout] [--rounds 5] [--duration 3]
+                       [--sessions 100000] [--warm-up 2] [--json FILE]
 
 A change on a hot path is judged by this, not by two runs of `run.py` minutes apart: on a shared
 machine the CPU per request drifts by tens of percent between runs, but within one run the
@@ -54,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--warm-up", type=int, default=2, help="unmeasured seconds per workload")
     parser.add_argument("--json", type=Path)
     return parser.parse_args(argv)
 
@@ -65,7 +67,7 @@ def main() -> None:
         [
             *("--stores", args.store, "--workers", str(args.workers), "--peers", ""),
             *("--rounds", str(args.rounds), "--duration", str(args.duration)),
-            *("--sessions", str(args.sessions), "--warm-up", "2"),
+            *("--sessions", str(args.sessions), "--warm-up", str(args.warm_up)),
         ]
     )
     ensure_wrk(log)

@@ -294,3 +294,33 @@ def test_better_auth_answers_that_did_no_work_count_as_errors_not_speed(
     assert measured.responses > 0 and measured.good == 0
     # Better Auth answered {"success":true} to every sign-out, though none deleted a row.
     assert measured.error_detail["not_revoked"] == measured.responses
+
+
+def test_before_and_after_run_both_trees_verified_side_by_side(tmp_path: Path) -> None:
+    """bench/ab.py serves two source trees (here the same one twice) next to bare, verifies every
+    answer as run.py does, and reports each one's CPU per request and the ratios."""
+    out = tmp_path / "ab.json"
+    printed = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "ab.py"),
+            *("--before", str(ROOT / "src"), "--sessions", "20000", "--rounds", "1"),
+            *("--duration", "1", "--warm-up", "1", "--json", str(out)),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    ).stdout
+    measured = {(m["target"], m["workload"]): m for m in json.loads(out.read_text())}
+    assert set(measured) == {
+        (target, workload)
+        for target in ("before", "after", "bare")
+        for workload in ("me", "logout")
+    }
+    for key, m in measured.items():
+        assert m["good"] > 0 and m["errors"] == 0, (key, m["error_detail"])
+        assert m["cpu"]["server"] > 0, key
+    for workload in ("me", "logout"):
+        assert f"{workload:7} bare/ours by CPU: before " in printed, printed
