@@ -30,7 +30,16 @@ from pathlib import Path
 
 import run
 from loadgen import OURS_API, MailSink, ensure_wrk
-from run import Bench, Target, count_lines, log, ours_env, ours_server, uvicorn
+from run import (
+    Bench,
+    Target,
+    bare_target,
+    count_lines,
+    log,
+    ours_env,
+    ours_server,
+    pg_ref_target,
+)
 from seeding import (
     Database,
     create_database,
@@ -87,33 +96,9 @@ def main() -> None:
             ours_tree(bench, db, pools, name, src, workloads)
             for name, src in (("before", args.before), ("after", args.after))
         ]
-        targets.append(
-            Target(
-                "bare",
-                uvicorn("bare_asgi:app", args.workers, workdir / "bare.log"),
-                pools,
-                OURS_API,
-                workloads,
-                False,
-            )
-        )
+        targets.append(bare_target(args.workers, workdir, pools, workloads))
         if args.store == "postgres" and "logout" in workloads:
-            ref = uvicorn(
-                "pg_update_asgi:app", args.workers, workdir / "pg-ref.log", {"BENCH_PG_DSN": db.url}
-            )
-            targets.append(
-                Target(
-                    "pg-ref",
-                    ref,
-                    pools,
-                    OURS_API,
-                    ("logout",),
-                    False,
-                    revoke_pool=targets[0].revoke_pool,
-                    revoked=targets[0].revoked,
-                    reset=targets[0].reset,
-                )
-            )
+            targets.append(pg_ref_target(db, args.workers, workdir, targets[0]))
         for target in targets:
             target.server.start()
             started.append(target.server)

@@ -481,35 +481,10 @@ class Bench:
 
     def main_block(self, db: Database, workers: int, pools: Path, peers: list[Target]) -> None:
         ours = self.ours_target(db, workers, pools)
-        bare = Target(
-            "bare",
-            uvicorn("bare_asgi:app", workers, self.workdir / "bare.log"),
-            pools,
-            OURS_API,
-            ("me", "logout", "mixed"),
-            False,
-        )
+        bare = bare_target(workers, self.workdir, pools, ("me", "logout", "mixed"))
         targets = [ours, bare]
         if db.store == "postgres":
-            ref = uvicorn(
-                "pg_update_asgi:app",
-                workers,
-                self.workdir / "pg-ref.log",
-                env={"BENCH_PG_DSN": db.url},
-            )
-            targets.append(
-                Target(
-                    "pg-ref",
-                    ref,
-                    pools,
-                    OURS_API,
-                    ("logout",),
-                    False,
-                    revoke_pool=ours.revoke_pool,
-                    revoked=ours.revoked,
-                    reset=ours.reset,
-                )
-            )
+            targets.append(pg_ref_target(db, workers, self.workdir, ours))
         bouncer: PgBouncer | None = None
         if db.store == "postgres" and self.args.pgbouncer:
             bouncer = PgBouncer(db.url, pool_size=PGBOUNCER_POOL).start()
@@ -554,6 +529,30 @@ class Bench:
                     ours.server.stop()
             finally:
                 drop_database(db)
+
+
+def bare_target(workers: int, workdir: Path, pools: Path, workloads: tuple[str, ...]) -> Target:
+    """The bare ASGI app: a constant answer, nothing to verify."""
+    server = uvicorn("bare_asgi:app", workers, workdir / "bare.log")
+    return Target("bare", server, pools, OURS_API, workloads, False)
+
+
+def pg_ref_target(db: Database, workers: int, workdir: Path, ours: Target) -> Target:
+    """The bare asyncpg UPDATE app (logout only), on ours' database and revoke pool."""
+    server = uvicorn(
+        "pg_update_asgi:app", workers, workdir / "pg-ref.log", env={"BENCH_PG_DSN": db.url}
+    )
+    return Target(
+        "pg-ref",
+        server,
+        ours.pools,
+        OURS_API,
+        ("logout",),
+        False,
+        revoke_pool=ours.revoke_pool,
+        revoked=ours.revoked,
+        reset=ours.reset,
+    )
 
 
 def peer_target(bench: Bench, name: str) -> Target:
