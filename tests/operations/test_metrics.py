@@ -111,11 +111,15 @@ def test_a_restart_starts_from_zero_and_a_killed_worker_is_marked_dead(
 def worker_pids(server: ServerProcess) -> list[int]:
     """uvicorn's worker processes (not multiprocessing's resource tracker, also a child)."""
     assert server.process is not None
-    return [
-        pid
-        for pid in _children(server.process.pid)
-        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    found = []
+    for pid in _children(server.process.pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended between the listing and this read (the killed worker, reaped)
+        if b"resource_tracker" not in command:
+            found.append(pid)
+    return found
 
 
 def wait_for_workers(server: ServerProcess, count: int, gone: int | None = None) -> None:
