@@ -10,9 +10,9 @@ import re
 import secrets
 import socket
 import ssl
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +32,7 @@ from tests.support.harness import (
     create_database,
     drop_database,
     free_port,
+    records_once,
 )
 from tests.support.nginx import Nginx, nginx_available
 
@@ -128,17 +129,14 @@ def test_per_client_limits_key_on_the_address_nginx_saw(deployment: Deployment) 
     # The request line is written once the response has gone out, so the last one may still be
     # on its way to the log file when the client already has its answer: wait for it, bounded.
     expected = CHALLENGES_PER_CLIENT + 3
-    deadline = time.monotonic() + 10
-    while True:
-        records = [
-            record
-            for instance in deployment.instances
-            for record in instance.log_records()
-            if record["event"] == "request" and record["path"] == "/v1/auth/wallet/challenge"
+
+    def challenges(seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            r for r in seen if r["event"] == "request" and r["path"] == "/v1/auth/wallet/challenge"
         ]
-        if len(records) >= expected or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+
+    seen = records_once(deployment.instances, lambda seen: len(challenges(seen)) >= expected)
+    records = challenges(seen)
     assert len(records) == expected
     assert {r["client"] for r in records} == {"127.0.0.2", "127.0.0.3"}
 

@@ -15,7 +15,8 @@ from tests.support.http import session_headers
 def test_one_json_line_per_request_with_its_request_id(server):
     response = httpx.get(server.base_url + "/v1/auth/me?code=123456&state=secret")
     request_id = response.headers["x-request-id"]
-    records = [r for r in server.log_records() if r.get("request_id") == request_id]
+    records = server.records_once(lambda seen: any(r.get("request_id") == request_id for r in seen))
+    records = [r for r in records if r.get("request_id") == request_id]
     request_lines = [r for r in records if r["event"] == "request"]
     assert len(request_lines) == 1
     line = request_lines[0]

@@ -266,12 +266,7 @@ class ServerProcess:
 
         A request's line is written after its answer has gone out (at the end of that event
         loop turn), so a client that has its answer may look before the line is there."""
-        deadline = time.monotonic() + timeout
-        while True:
-            records = self.log_records()
-            if done(records) or time.monotonic() > deadline:
-                return records
-            time.sleep(0.05)
+        return records_once([self], done, timeout)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -296,6 +291,18 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def records_once(
+    servers: list[ServerProcess], done: Callable[[list[dict[str, Any]]], bool], timeout: float = 10
+) -> list[dict[str, Any]]:
+    """All `servers`' log records once `done(records)` holds; see `ServerProcess.records_once`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = [record for server in servers for record in server.log_records()]
+        if done(records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
 
 
 def _children(pid: int) -> list[int]:
